@@ -1,0 +1,62 @@
+/**
+ * Wiring: from a loaded `Config` to the running parts (directory, resolver, password
+ * verifier, decider). Used by `serve` and `test-login`, so a dry run decides exactly as the
+ * server would.
+ */
+import type { Config } from '../config/load.js';
+import { createDecider, type Decider, type Outcome } from '../decision/decide.js';
+import type { Directory } from '../directory/types.js';
+import { createResolver, type Resolver } from '../dns/resolver.js';
+import type { Logger } from '../log/logger.js';
+import { dummyVerify, hashPassword, needsUpgrade, schemeOf, verifyPassword, type Argon2Params } from '../passwords/index.js';
+import { openDirectory } from '../store/index.js';
+
+export interface Runtime {
+  directory: Directory;
+  resolver: Resolver;
+  decide: Decider;
+  argon2: Argon2Params;
+  close(): Promise<void>;
+}
+
+export function argon2Params(cfg: Config): Argon2Params {
+  return {
+    memoryKiB: cfg.passwords.argon2_memory_kib,
+    iterations: cfg.passwords.argon2_iterations,
+    parallelism: cfg.passwords.argon2_parallelism,
+  };
+}
+
+export async function openRuntime(cfg: Config): Promise<Runtime> {
+  const directory = await openDirectory({ kind: cfg.database.kind, path: cfg.database.path });
+  const resolver = createResolver({ ttlSeconds: cfg.dns.cache_seconds });
+  const decide = createDecider({
+    directory,
+    resolver,
+    passwords: { verify: verifyPassword, dummyVerify },
+    settings: {
+      failureWaitSeconds: cfg.auth.failure_wait_seconds,
+      maxAttempts: cfg.auth.max_attempts,
+      defaultDomain: cfg.directory.default_domain,
+      recipientDelimiter: cfg.directory.recipient_delimiter,
+    },
+  });
+  return { directory, resolver, decide, argon2: argon2Params(cfg), close: () => directory.close() };
+}
+
+/**
+ * After a successful login with an older scheme, store an argon2id hash of the same password.
+ * Runs after the reply is sent; compare-and-set so a concurrent password change wins.
+ */
+export async function upgradeHash(rt: Runtime, verified: NonNullable<Outcome['verified']>, log: Logger): Promise<void> {
+  const { mailbox, password } = verified;
+  const old = mailbox.passwordHash;
+  if (!old || !needsUpgrade(old, rt.argon2)) return;
+  try {
+    const fresh = await hashPassword(password, rt.argon2);
+    const done = await rt.directory.replacePasswordHash(mailbox.id, old, fresh);
+    if (done) log.info({ event: 'password-upgraded', mailbox: mailbox.address, from: schemeOf(old), to: 'ARGON2ID' }, 'password hash upgraded');
+  } catch (err) {
+    log.warn({ event: 'password-upgrade-failed', mailbox: mailbox.address, err: (err as Error).message }, 'password hash upgrade failed');
+  }
+}

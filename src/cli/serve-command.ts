@@ -1,0 +1,53 @@
+/**
+ * `postern serve`: runs the auth_http endpoint. Without a configuration file it first creates
+ * one (as `postern init` would), so a fresh checkout starts on the embedded default: SQLite,
+ * generated config and shared secret.
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { initConfig, nginxMailBlock } from '../config/init.js';
+import { createLogger } from '../log/logger.js';
+import { openRuntime } from '../app/runtime.js';
+import { createAuthServer } from '../server/auth-server.js';
+
+export function registerServe(program: Command, deps: { configFile: () => string; out: (s: string) => void }): void {
+  program
+    .command('serve')
+    .description('run the auth_http endpoint for nginx (creates a configuration first if there is none)')
+    .action(async () => {
+      const file = deps.configFile();
+      if (!existsSync(file)) {
+        const res = initConfig(file);
+        process.stderr.write(`No configuration at ${file}: created one with a fresh shared secret (${res.secretFile}).\n`);
+        process.stderr.write(`Point nginx at Postern with (also printed by "postern nginx-config --show-secret"):\n\n`);
+        process.stderr.write(nginxMailBlock(loadConfig(file), { showSecret: false }) + '\n');
+      }
+      const cfg = loadConfig(file);
+      const log = createLogger(cfg.log.level);
+      const rt = await openRuntime(cfg);
+      const server = createAuthServer(cfg, rt, log);
+      const addr = await server.listen();
+      const [domains, routes] = await Promise.all([rt.directory.listDomains(), rt.directory.listRoutes()]);
+      log.info(
+        { event: 'listening', address: addr.address, port: addr.port, path: cfg.listen.path, config: cfg.file, database: cfg.database.path },
+        'postern is answering nginx auth_http requests',
+      );
+      if (domains.length === 0) log.warn({ event: 'empty-directory' }, 'the directory is empty: add a domain, a backend, a route and mailboxes (see "postern --help")');
+      else if (routes.length === 0) log.warn({ event: 'no-routes' }, 'no routes: every login will get a temporary failure until you add one ("postern route set")');
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          log.info({ event: 'stopping', signal }, 'stopping: finishing requests in flight');
+          server
+            .close()
+            .then(() => rt.close())
+            .finally(() => {
+              log.flush();
+              resolve();
+            });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}

@@ -1,0 +1,108 @@
+/**
+ * `postern init`: a first configuration with secure defaults, a fresh shared secret, and the
+ * nginx `mail {}` block that matches it. Never overwrites an existing file.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import type { Config } from './load.js';
+
+export interface InitResult {
+  configFile: string;
+  secretFile: string;
+  dataDir: string;
+}
+
+export class InitRefused extends Error {}
+
+export function initConfig(configFile: string, opts: { port?: number } = {}): InitResult {
+  const base = dirname(configFile);
+  const dataDir = join(base, 'postern-data');
+  const secretFile = join(dataDir, 'auth-secret');
+  for (const f of [configFile, secretFile]) {
+    if (existsSync(f)) throw new InitRefused(`${f} already exists; Postern never overwrites it. Remove it first if you really want a new one.`);
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // 32 random bytes, base64url: printable and safe as an nginx header value without quoting.
+  writeFileSync(secretFile, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  writeFileSync(configFile, configTemplate(relative(base, secretFile), relative(base, join(dataDir, 'postern.db')), opts.port ?? 8880), {
+    mode: 0o600,
+    flag: 'wx',
+  });
+  return { configFile, secretFile, dataDir };
+}
+
+function configTemplate(secretFile: string, dbFile: string, port: number): string {
+  return `# Postern configuration (TOML). Every setting can be overridden by an environment
+# variable POSTERN_<SECTION>_<KEY>, e.g. POSTERN_LISTEN_PORT=8881.
+# Check it with: postern config check
+
+[listen]
+# The auth_http endpoint nginx asks. Keep it on loopback or a private network.
+host = "127.0.0.1"
+port = ${port}
+path = "/auth"
+
+[auth]
+# nginx must send this header (auth_http_header) with the secret below.
+secret_header = "X-Postern-Secret"
+# Or set POSTERN_AUTH_SECRET in the environment instead.
+secret_file = "${secretFile}"
+# Only these peers may ask (nginx's addresses).
+allowed_networks = ["127.0.0.0/8", "::1/128"]
+# Answer a temporary failure rather than let nginx's auth_http_timeout expire.
+decision_timeout_ms = 5000
+# Auth-Wait after a failed login (seconds; 0 closes the connection at once).
+failure_wait_seconds = 2
+# After this many attempts in one connection, nginx is told to close it.
+max_attempts = 10
+
+[database]
+kind = "sqlite"
+path = "${dbFile}"
+
+[directory]
+# Appended to logins without a domain ("bob" -> "bob@example.com"); empty: such logins are unknown.
+default_domain = ""
+# Inbound mail to bob+news@example.com goes to bob@example.com.
+recipient_delimiter = "+"
+
+[passwords]
+# Re-hash older schemes with argon2id after a successful login.
+upgrade_on_login = true
+argon2_memory_kib = 19456
+argon2_iterations = 2
+argon2_parallelism = 1
+
+[dns]
+cache_seconds = 60
+
+[log]
+level = "info"
+`;
+}
+
+/** The nginx side: a `mail {}` block pointing at this Postern. */
+export function nginxMailBlock(cfg: Config, opts: { showSecret: boolean }): string {
+  const host = cfg.listen.host === '0.0.0.0' || cfg.listen.host === '::' ? '127.0.0.1' : cfg.listen.host;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const secret = opts.showSecret ? cfg.secret.toString('latin1') : `<contents of ${basename(cfg.auth.secret_file ?? 'the secret file')}>`;
+  const timeout = Math.max(1, Math.ceil(cfg.auth.decision_timeout_ms / 1000) * 2);
+  return `# nginx (Debian: apt install nginx libnginx-mod-mail). The mail module must be loaded:
+# load_module /usr/lib/nginx/modules/ngx_mail_module.so;   (Debian does this in modules-enabled/)
+mail {
+    server_name  mail.example.com;                # used in greetings and the SMTP banner
+    auth_http    ${hostPart}:${cfg.listen.port}${cfg.listen.path};
+    auth_http_header ${cfg.auth.secret_header} "${secret}";
+    auth_http_timeout ${timeout}s;                    # above Postern's decision_timeout_ms
+
+    # ssl_certificate     /etc/ssl/certs/mail.pem;  # enable TLS, then use "starttls only"
+    # ssl_certificate_key /etc/ssl/private/mail.key;
+
+    server { listen 143; protocol imap; imap_auth plain login; }
+    server { listen 110; protocol pop3; pop3_auth plain; }
+    server { listen 587; protocol smtp; smtp_auth plain login; xclient off; }   # submission
+    server { listen 25;  protocol smtp; smtp_auth none;        xclient off; }   # inbound MX
+}
+`;
+}

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './load.js';
+import { InitRefused, initConfig, nginxMailBlock } from './init.js';
+
+function folder(): string {
+  return mkdtempSync(join(tmpdir(), 'postern-config-'));
+}
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('init writes a valid config with a fresh 0600 secret and never overwrites', () => {
+  const dir = folder();
+  try {
+    const file = join(dir, 'postern.toml');
+    const res = initConfig(file);
+    assert.equal(statSync(res.secretFile).mode & 0o777, 0o600);
+    const cfg = loadConfig(file, {});
+    assert.equal(cfg.listen.port, 8880);
+    assert.equal(cfg.database.path, join(dir, 'postern-data', 'postern.db'));
+    assert.ok(cfg.secret.length >= 32);
+    assert.throws(() => initConfig(file), InitRefused);
+    const block = nginxMailBlock(cfg, { showSecret: true });
+    assert.match(block, /auth_http\s+127\.0\.0\.1:8880\/auth;/);
+    assert.ok(block.includes(`auth_http_header X-Postern-Secret "${cfg.secret.toString()}";`));
+    assert.ok(!nginxMailBlock(cfg, { showSecret: false }).includes(cfg.secret.toString()));
+    // A second init with another config name next to it must not replace the existing secret.
+    const secret = readFileSync(res.secretFile, 'utf8');
+    assert.throws(() => initConfig(join(dir, 'other.toml')), InitRefused);
+    assert.equal(readFileSync(res.secretFile, 'utf8'), secret);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('every problem is reported at once, naming the key', () => {
+  const dir = folder();
+  try {
+    const file = join(dir, 'c.toml');
+    writeFileSync(file, '[listen]\nport = 70000\nhots = "x"\n[auth]\nallowed_networks = ["10.0.0.0/33"]\n');
+    const list = problems(() => loadConfig(file, {}));
+    assert.ok(list.some((p) => p.startsWith('listen.port:')), list.join('\n'));
+    assert.ok(list.some((p) => p.includes('unknown setting(s) hots')), list.join('\n'));
+    assert.ok(list.some((p) => p.startsWith('auth.allowed_networks.0:')), list.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a missing file, broken TOML and a missing or weak secret are explained', () => {
+  const dir = folder();
+  try {
+    assert.match(problems(() => loadConfig(join(dir, 'none.toml'), {}))[0]!, /postern init/);
+    const bad = join(dir, 'bad.toml');
+    writeFileSync(bad, '[listen\nport = 1');
+    assert.match(problems(() => loadConfig(bad, {}))[0]!, /TOML syntax/);
+    const empty = join(dir, 'empty.toml');
+    writeFileSync(empty, '');
+    assert.match(problems(() => loadConfig(empty, {}))[0]!, /no shared secret/);
+    assert.match(problems(() => loadConfig(empty, { POSTERN_AUTH_SECRET: 'short' }))[0]!, /at least 16 bytes/);
+    const weird = problems(() => loadConfig(empty, { POSTERN_AUTH_SECRET: 'has spaces in the secret value' }))[0]!;
+    assert.match(weird, /printable ASCII/);
+    assert.ok(!weird.includes('has spaces'), 'the secret itself is never echoed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('environment variables override the file, with types checked', () => {
+  const dir = folder();
+  try {
+    const file = join(dir, 'c.toml');
+    writeFileSync(file, '[listen]\nport = 9000\n');
+    const env = { POSTERN_AUTH_SECRET: 'x'.repeat(20), POSTERN_LISTEN_PORT: '9100', POSTERN_AUTH_ALLOWED_NETWORKS: '10.0.0.0/8, ::1', POSTERN_PASSWORDS_UPGRADE_ON_LOGIN: 'false' };
+    const cfg = loadConfig(file, env);
+    assert.equal(cfg.listen.port, 9100);
+    assert.deepEqual(cfg.auth.allowed_networks, ['10.0.0.0/8', '::1']);
+    assert.equal(cfg.passwords.upgrade_on_login, false);
+    assert.equal(cfg.secret.toString(), 'x'.repeat(20));
+    assert.ok(Object.isFrozen(cfg.listen));
+    const list = problems(() => loadConfig(file, { ...env, POSTERN_LISTEN_PORT: 'eighty' }));
+    assert.ok(list.some((p) => p.includes('POSTERN_LISTEN_PORT')), list.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,134 @@
+/**
+ * Loading the configuration: TOML file → environment overrides → schema check → resolved,
+ * frozen `Config`. Every problem is reported at once, with the key and what to do.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { configSchema, type ConfigFile } from './schema.js';
+
+export interface Config extends ConfigFile {
+  /** Absolute path of the file this came from. */
+  file: string;
+  /** The shared secret nginx must send; never logged. */
+  secret: Buffer;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`configuration ${file} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_CONFIG_FILE = 'postern.toml';
+export const SECRET_ENV = 'POSTERN_AUTH_SECRET';
+export const MIN_SECRET_BYTES = 16;
+
+export function configPath(explicit?: string): string {
+  return resolve(explicit ?? process.env.POSTERN_CONFIG ?? DEFAULT_CONFIG_FILE);
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(file, [
+      code === 'ENOENT' ? 'the file does not exist: create one with "postern init"' : `cannot read it (${code ?? String(err)})`,
+    ]);
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = parseToml(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(file, [`TOML syntax: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const problems: string[] = [];
+  applyEnv(raw, env, problems);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.join('.') || '(top level)';
+      const msg = issue.code === 'unrecognized_keys' ? `unknown setting(s) ${issue.keys.join(', ')}` : issue.message;
+      problems.push(`${key}: ${msg}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
+  const cfg = parsed.data;
+  const base = dirname(file);
+  cfg.database.path = resolve(base, cfg.database.path);
+  if (cfg.auth.secret_file) cfg.auth.secret_file = resolve(base, cfg.auth.secret_file);
+  const secret = readSecret(cfg, env, problems);
+  if (problems.length > 0 || !secret) throw new ConfigError(file, problems);
+  return deepFreeze({ ...cfg, file, secret });
+}
+
+function readSecret(cfg: ConfigFile, env: NodeJS.ProcessEnv, problems: string[]): Buffer | null {
+  let value: string | undefined;
+  let source: string;
+  if (env[SECRET_ENV]) {
+    value = env[SECRET_ENV];
+    source = SECRET_ENV;
+  } else if (cfg.auth.secret_file) {
+    source = `auth.secret_file (${cfg.auth.secret_file})`;
+    try {
+      value = readFileSync(cfg.auth.secret_file, 'utf8').split(/\r?\n/)[0];
+    } catch (err) {
+      problems.push(`${source}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      return null;
+    }
+  } else {
+    problems.push(`auth: no shared secret; set auth.secret_file or ${SECRET_ENV} ("postern init" creates one)`);
+    return null;
+  }
+  const secret = Buffer.from((value ?? '').trim(), 'utf8');
+  if (secret.length < MIN_SECRET_BYTES) {
+    problems.push(`${source}: the shared secret must be at least ${MIN_SECRET_BYTES} bytes (it is ${secret.length})`);
+    return null;
+  }
+  if (!/^[\x21-\x7e]+$/.test(secret.toString('latin1'))) {
+    problems.push(`${source}: the shared secret must be printable ASCII without spaces (nginx sends it as a header)`);
+    return null;
+  }
+  return secret;
+}
+
+/** POSTERN_<SECTION>_<KEY>=value overrides `[section] key`; the type follows the default's type. */
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: string[]): void {
+  const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
+  const optionalKeys: Record<string, string[]> = { auth: ['secret_file'] };
+  for (const [section, keys] of Object.entries(defaults)) {
+    const names = [...Object.keys(keys), ...(optionalKeys[section] ?? [])];
+    for (const key of names) {
+      const name = `POSTERN_${section}_${key}`.toUpperCase();
+      const text = env[name];
+      if (text === undefined) continue;
+      const sample = keys[key];
+      let value: unknown = text;
+      if (typeof sample === 'number') {
+        value = Number(text);
+        if (text.trim() === '' || !Number.isFinite(value)) problems.push(`${name}: "${text}" is not a number`);
+      } else if (typeof sample === 'boolean') {
+        if (!['true', 'false'].includes(text)) problems.push(`${name}: use true or false`);
+        value = text === 'true';
+      } else if (Array.isArray(sample)) {
+        value = text.split(',').map((s) => s.trim()).filter(Boolean);
+      }
+      const target = (raw[section] ??= {}) as Record<string, unknown>;
+      target[key] = value;
+    }
+  }
+}
+
+function deepFreeze<T>(obj: T): T {
+  if (obj && typeof obj === 'object' && !Buffer.isBuffer(obj)) {
+    for (const v of Object.values(obj)) deepFreeze(v);
+    Object.freeze(obj);
+  }
+  return obj;
+}

@@ -1,0 +1,94 @@
+/**
+ * The configuration file's schema: every setting, its default and its limits, in one place.
+ * Defaults live here and nowhere else (a `?? 15` in the code would hide an explicit 0).
+ * The file is TOML with snake_case keys; env vars POSTERN_<SECTION>_<KEY> override it.
+ */
+import { z } from 'zod';
+import { isValidNetwork } from '../net/cidr.js';
+
+const network = z.string().refine(isValidNetwork, { message: 'not an IP address or CIDR network' });
+const port = z.number().int().min(1).max(65535);
+const seconds = z.number().int().min(0).max(3600);
+
+export const configSchema = z
+  .object({
+    listen: z
+      .object({
+        /** Where the auth_http endpoint listens; keep it on loopback or a private network. */
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(8880),
+        /** The path nginx's `auth_http` URL names (the query string is ignored). */
+        path: z.string().startsWith('/').default('/auth'),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8880, path: '/auth' }),
+    auth: z
+      .object({
+        /** Header nginx must send (`auth_http_header`) carrying the shared secret. */
+        secret_header: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'must be a header name like X-Postern-Secret')
+          .default('X-Postern-Secret'),
+        /** File holding the shared secret (first line). POSTERN_AUTH_SECRET overrides it. */
+        secret_file: z.string().optional(),
+        /** Peers allowed to ask (nginx's addresses). */
+        allowed_networks: z.array(network).min(1).default(['127.0.0.0/8', '::1/128']),
+        /** A decision not made within this time becomes a temporary failure; keep it below nginx's auth_http_timeout. */
+        decision_timeout_ms: z.number().int().min(50).max(60000).default(5000),
+        /** Auth-Wait after a failed login (Dovecot's auth_failure_delay is 2 s); 0 closes the connection at once. */
+        failure_wait_seconds: seconds.default(2),
+        /** After this many attempts in one connection no Auth-Wait is sent, so nginx closes it (nginx docs: 10-20). */
+        max_attempts: z.number().int().min(1).max(100).default(10),
+      })
+      .strict()
+      .default({
+        secret_header: 'X-Postern-Secret',
+        allowed_networks: ['127.0.0.0/8', '::1/128'],
+        decision_timeout_ms: 5000,
+        failure_wait_seconds: 2,
+        max_attempts: 10,
+      }),
+    database: z
+      .object({
+        kind: z.literal('sqlite').default('sqlite'),
+        /** SQLite file; relative paths are relative to the config file. */
+        path: z.string().min(1).default('postern-data/postern.db'),
+      })
+      .strict()
+      .default({ kind: 'sqlite', path: 'postern-data/postern.db' }),
+    directory: z
+      .object({
+        /** Domain appended to logins without one (`bob` → `bob@example.com`); empty = such logins are unknown. */
+        default_domain: z.string().default(''),
+        /** Sub-address separator for inbound mail (`bob+news@` → `bob@`); empty disables it. */
+        recipient_delimiter: z.string().max(1).default('+'),
+      })
+      .strict()
+      .default({ default_domain: '', recipient_delimiter: '+' }),
+    passwords: z
+      .object({
+        /** Re-hash non-argon2id passwords with argon2id after a successful login. */
+        upgrade_on_login: z.boolean().default(true),
+        argon2_memory_kib: z.number().int().min(1024).max(4194304).default(19456),
+        argon2_iterations: z.number().int().min(1).max(100).default(2),
+        argon2_parallelism: z.number().int().min(1).max(16).default(1),
+      })
+      .strict()
+      .default({ upgrade_on_login: true, argon2_memory_kib: 19456, argon2_iterations: 2, argon2_parallelism: 1 }),
+    dns: z
+      .object({
+        /** How long a backend host name's address is reused. */
+        cache_seconds: seconds.default(60),
+      })
+      .strict()
+      .default({ cache_seconds: 60 }),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof configSchema>;

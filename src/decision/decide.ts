@@ -1,0 +1,262 @@
+/**
+ * The decision engine: one decoded auth request in, one decision out. It reads the directory,
+ * verifies passwords and resolves backend hosts through injected interfaces, and never talks
+ * to nginx itself. Errors it throws (database down, DNS) are turned into temporary failures by
+ * the caller; refusals it decides are returned.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AuthDecision, AuthRequest, Protocol } from '../authhttp/types.js';
+import type { Backend, DirectoryReader, Mailbox } from '../directory/types.js';
+import type { Resolver } from '../dns/resolver.js';
+import { inNetworks, parseNetworks } from '../net/cidr.js';
+import { refusal, type Reason, type RefusalKind } from './outcome.js';
+import { parseRcptLine } from './recipient.js';
+
+export interface PasswordVerifier {
+  verify(stored: string, password: Buffer): Promise<boolean>;
+  /** Costs what a real verification costs, so unknown users are not told apart by timing. */
+  dummyVerify(password: Buffer): Promise<false>;
+}
+
+export interface DecisionSettings {
+  failureWaitSeconds: number;
+  maxAttempts: number;
+  defaultDomain: string;
+  recipientDelimiter: string;
+}
+
+export interface DeciderDeps {
+  directory: DirectoryReader;
+  resolver: Resolver;
+  passwords: PasswordVerifier;
+  settings: DecisionSettings;
+}
+
+export interface Outcome {
+  decision: AuthDecision;
+  reason: Reason;
+  /** Canonical mailbox address, when one was identified. */
+  mailbox?: string;
+  backend?: string;
+  /** Set when a password was verified, so the caller may upgrade its hash. */
+  verified?: { mailbox: Mailbox; password: Buffer };
+}
+
+/** Optional human-readable steps, for `postern test-login`. */
+export type Trace = string[] | undefined;
+
+export type Decider = (req: AuthRequest, trace?: string[]) => Promise<Outcome>;
+
+function loginText(raw: Buffer, t?: Trace): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    t?.push('login name is not valid UTF-8');
+    return null;
+  }
+}
+
+export function createDecider(deps: DeciderDeps): Decider {
+  const { directory, resolver, passwords, settings } = deps;
+
+  function refuse(kind: RefusalKind, reason: Reason, req: AuthRequest, extra: Partial<Outcome> = {}): Outcome {
+    // nginx-auth-http.md §2.3/§2.5: Auth-Wait lets the client retry on the same connection;
+    // past the attempt cap, or for APOP/CRAM-MD5 whose retry carries no digest (§2.4), close instead.
+    const retryable = req.method === 'plain' || req.method === 'external';
+    const wait = retryable && req.attempt < settings.maxAttempts ? settings.failureWaitSeconds : undefined;
+    return { decision: refusal(kind, req.protocol, wait), reason, ...extra };
+  }
+
+  function tempfail(reason: Reason, req: AuthRequest, extra: Partial<Outcome> = {}): Outcome {
+    return { decision: refusal('temporary', req.protocol), reason, ...extra };
+  }
+
+  async function answer(req: AuthRequest, backend: Backend, protocol: Protocol | 'mx', t: Trace, extra: Partial<Outcome> & { user?: string; pass?: string }, reason: Reason = 'ok'): Promise<Outcome> {
+    const { user, pass, ...rest } = extra;
+    const port = protocol === 'mx' ? (backend.ports.mx ?? backend.ports.smtp) : backend.ports[protocol];
+    if (!port) {
+      t?.push(`backend "${backend.name}" has no ${protocol} port: temporary failure`);
+      return tempfail('no-port', req, { ...rest, backend: backend.name });
+    }
+    let server: string;
+    try {
+      server = await resolver.resolve(backend.host);
+    } catch {
+      t?.push(`backend "${backend.name}": host "${backend.host}" does not resolve: temporary failure`);
+      return tempfail('dns-failure', req, { ...rest, backend: backend.name });
+    }
+    t?.push(`backend "${backend.name}" → ${server}:${port}`);
+    const decision: AuthDecision = { kind: 'ok', server, port };
+    if (user !== undefined) decision.user = user;
+    if (pass !== undefined) decision.pass = pass;
+    return { decision, reason, backend: backend.name, ...rest };
+  }
+
+  /** Login name → lower-case address with a domain, or null when it cannot name a mailbox. */
+  function loginAddress(raw: Buffer, t: Trace): string | null {
+    const sent = loginText(raw, t);
+    if (sent === null || sent === '') return null;
+    let name = sent.toLowerCase();
+    if (!name.includes('@')) {
+      if (!settings.defaultDomain) {
+        t?.push(`login "${name}" has no domain and no default_domain is configured`);
+        return null;
+      }
+      name = `${name}@${settings.defaultDomain.toLowerCase()}`;
+      t?.push(`login qualified with the default domain: ${name}`);
+    }
+    return name;
+  }
+
+  async function unknownLogin(req: AuthRequest, address: string | null, t: Trace): Promise<Outcome> {
+    const domain = address ? address.slice(address.lastIndexOf('@') + 1) : null;
+    const legacy = await directory.unknownRoute(domain);
+    if (legacy && req.method === 'plain') {
+      // Zimbra's "external route if account does not exist": the legacy server checks the password.
+      t?.push(`unknown user, routed to legacy backend "${legacy.name}" which checks the password itself`);
+      return answer(req, legacy, req.protocol, t, {}, 'ok-legacy-route');
+    }
+    await passwords.dummyVerify(req.pass);
+    t?.push('unknown user: refused (after a dummy verification, so timing does not tell)');
+    return refuse('invalid', 'unknown-user', req);
+  }
+
+  /** Checks that apply once the client is known to be the mailbox's owner. */
+  async function admit(req: AuthRequest, mailbox: Mailbox, t: Trace, login: { user?: string; pass?: string }): Promise<Outcome> {
+    const who = { mailbox: mailbox.address };
+    if (!mailbox.enabled) {
+      t?.push('mailbox is disabled');
+      return refuse('disabled', 'disabled', req, who);
+    }
+    if (!mailbox.protocols.includes(req.protocol)) {
+      t?.push(`protocol ${req.protocol} not allowed (allowed: ${mailbox.protocols.join(', ') || 'none'})`);
+      return refuse('protocol', 'protocol-denied', req, who);
+    }
+    if (mailbox.networks.length > 0 && !inNetworks(req.clientIp, parseNetworks(mailbox.networks))) {
+      t?.push(`client ${req.clientIp} is outside the mailbox's networks (${mailbox.networks.join(', ')})`);
+      return refuse('network', 'network-denied', req, who);
+    }
+    const backend = await directory.routeFor(mailbox);
+    if (!backend) {
+      t?.push('no route: no mailbox, domain or default route leads to a backend');
+      return tempfail('no-route', req, who);
+    }
+    t?.push(`route → backend "${backend.name}"`);
+    return answer(req, backend, req.protocol, t, { ...who, ...login });
+  }
+
+  async function plain(req: AuthRequest, t: Trace): Promise<Outcome> {
+    const address = loginAddress(req.user, t);
+    const target = address ? await directory.findLogin(address) : null;
+    if (!target) return unknownLogin(req, address, t);
+    const { mailbox, via } = target;
+    t?.push(via === 'address' ? `mailbox ${mailbox.address}` : `"${address}" is an ${via} of mailbox ${mailbox.address}`);
+    if (!mailbox.passwordHash) {
+      await passwords.dummyVerify(req.pass);
+      t?.push('mailbox has no password set');
+      return refuse('invalid', 'no-password', req, { mailbox: mailbox.address });
+    }
+    if (!(await passwords.verify(mailbox.passwordHash, req.pass))) {
+      t?.push('wrong password');
+      return refuse('invalid', 'bad-credentials', req, { mailbox: mailbox.address });
+    }
+    t?.push('password verified');
+    // The backend knows the mailbox by its canonical address, not by the alias, domain alias
+    // or spelling (backends may be case-sensitive) the client used.
+    const login = loginText(req.user) === mailbox.address ? {} : { user: mailbox.address };
+    const out = await admit(req, mailbox, t, login);
+    return out.decision.kind === 'ok' ? { ...out, verified: { mailbox, password: req.pass } } : out;
+  }
+
+  async function external(req: AuthRequest, t: Trace): Promise<Outcome> {
+    // nginx accepts AUTH EXTERNAL without TLS or a verified certificate (§4.3, §5.8): judge it here.
+    if (!req.tls || req.tls.verify !== 'SUCCESS') {
+      t?.push(`EXTERNAL needs a verified client certificate (Auth-SSL ${req.tls ? 'on' : 'off'}, verify ${req.tls?.verify ?? 'absent'})`);
+      return refuse('external', 'external-untrusted', req);
+    }
+    const fingerprint = req.tls.fingerprint?.toLowerCase();
+    let mailbox = fingerprint ? await directory.findMailboxByCert('fingerprint', fingerprint) : null;
+    if (!mailbox && req.tls.subject) mailbox = await directory.findMailboxByCert('subject', req.tls.subject);
+    if (!mailbox) {
+      t?.push('no mailbox is mapped to this certificate (fingerprint or subject)');
+      return refuse('external', 'external-unmapped', req);
+    }
+    t?.push(`certificate maps to mailbox ${mailbox.address}`);
+    if (req.user.length > 0) {
+      // An authorization identity was given: it must name the same mailbox.
+      const address = loginAddress(req.user, t);
+      const target = address ? await directory.findLogin(address) : null;
+      if (!target || target.mailbox.id !== mailbox.id) {
+        t?.push('the requested identity is not the certificate\'s mailbox');
+        return refuse('external', 'external-unmapped', req, { mailbox: mailbox.address });
+      }
+    }
+    // nginx needs Auth-Pass for IMAP/POP3 after EXTERNAL (§2.2); without stored backend
+    // credentials (the vault), the backend must trust the proxy for these logins, so the
+    // password is a random one-time token that proves nothing and reveals nothing.
+    const pass = req.protocol === 'smtp' ? undefined : randomBytes(18).toString('base64url');
+    return admit(req, mailbox, t, { user: mailbox.address, ...(pass ? { pass } : {}) });
+  }
+
+  async function mx(req: AuthRequest, t: Trace): Promise<Outcome> {
+    if (req.protocol !== 'smtp' || !req.smtp) {
+      t?.push('Auth-Method none outside SMTP');
+      return tempfail('bad-request', req);
+    }
+    const rcpt = parseRcptLine(req.smtp.to);
+    // Permanent SMTP refusals on the MX path carry no Auth-Wait: nginx answers RCPT and closes.
+    const noWait = (kind: RefusalKind, reason: Reason, extra: Partial<Outcome> = {}): Outcome => ({
+      decision: refusal(kind, 'smtp'),
+      reason,
+      ...extra,
+    });
+    if (!rcpt) {
+      t?.push(`cannot find an address in "${req.smtp.to}"`);
+      return noWait('recipientSyntax', 'mx-bad-recipient');
+    }
+    const domain = await directory.findDomain(rcpt.domain);
+    if (!domain) {
+      t?.push(`domain ${rcpt.domain} is not served here: relay denied`);
+      return noWait('relay', 'mx-relay-denied');
+    }
+    const local = rcpt.local.toLowerCase();
+    let target = await directory.findLogin(`${local}@${domain.name}`);
+    const delim = settings.recipientDelimiter;
+    if (!target && delim && local.includes(delim)) {
+      const base = local.slice(0, local.indexOf(delim));
+      t?.push(`no mailbox ${local}@${domain.name}; trying without the sub-address: ${base}@${domain.name}`);
+      if (base) target = await directory.findLogin(`${base}@${domain.name}`);
+    }
+    // An empty Auth-User stops Debian 1.22's stale XCLIENT LOGIN= (§5.3).
+    const clearLogin = { user: '' };
+    if (!target) {
+      const legacy = await directory.unknownRoute(domain.name);
+      if (legacy) {
+        t?.push(`unknown recipient, routed to legacy backend "${legacy.name}"`);
+        return answer(req, legacy, 'mx', t, clearLogin, 'ok-legacy-route');
+      }
+      t?.push(`no mailbox or alias ${local}@${domain.name}: recipient unknown`);
+      return noWait('recipient', 'mx-unknown-recipient');
+    }
+    t?.push(`recipient is mailbox ${target.mailbox.address}`);
+    const backend = await directory.routeFor(target.mailbox);
+    if (!backend) return tempfail('no-route', req, { mailbox: target.mailbox.address });
+    return answer(req, backend, 'mx', t, { ...clearLogin, mailbox: target.mailbox.address });
+  }
+
+  return async function decide(req: AuthRequest, trace?: string[]): Promise<Outcome> {
+    switch (req.method) {
+      case 'plain':
+        return plain(req, trace);
+      case 'none':
+        return mx(req, trace);
+      case 'external':
+        return external(req, trace);
+      case 'apop':
+      case 'cram-md5':
+        // Needs a reversible credential from the vault (a later issue); say so plainly, no retry.
+        trace?.push(`${req.method} is not available yet`);
+        return refuse('method', 'method-unsupported', req);
+    }
+  };
+}

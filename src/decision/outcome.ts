@@ -1,0 +1,114 @@
+/**
+ * What a decision says to the client, per protocol, and the stable reason codes logged with
+ * it. IMAP texts carry RFC 5530 response codes and POP3 texts RFC 2449/3206 ones, since nginx
+ * passes `Auth-Status` through as the text after `NO` / `-ERR` (nginx-auth-http.md §2.6).
+ */
+import { TEMP_FAIL_SMTP_CODE, TEMP_FAIL_STATUS } from '../authhttp/index.js';
+import type { AuthDecision, Protocol } from '../authhttp/types.js';
+
+export type Reason =
+  // success
+  | 'ok'
+  | 'ok-legacy-route'
+  // refusals the client caused
+  | 'bad-credentials'
+  | 'unknown-user'
+  | 'control-chars'
+  | 'no-password'
+  | 'disabled'
+  | 'protocol-denied'
+  | 'network-denied'
+  | 'method-unsupported'
+  | 'external-untrusted'
+  | 'external-unmapped'
+  | 'mx-relay-denied'
+  | 'mx-unknown-recipient'
+  | 'mx-bad-recipient'
+  // temporary failures: Postern or its surroundings went wrong
+  | 'no-route'
+  | 'no-port'
+  | 'dns-failure'
+  | 'bad-hash'
+  | 'bad-request'
+  | 'internal-error'
+  | 'timeout'
+  | 'reply-invalid';
+
+export type Result = 'ok' | 'fail' | 'tempfail';
+
+export function resultOf(decision: AuthDecision): Result {
+  if (decision.kind === 'ok') return 'ok';
+  if (decision.kind === 'wait') return 'tempfail';
+  return decision.temporary ? 'tempfail' : 'fail';
+}
+
+interface Refusal {
+  imap: string;
+  pop3: string;
+  smtp: string;
+  smtpCode: string;
+  temporary: boolean;
+}
+
+export const REFUSALS = {
+  invalid: {
+    imap: '[AUTHENTICATIONFAILED] Invalid login or password',
+    pop3: '[AUTH] Invalid login or password',
+    smtp: 'Invalid login or password',
+    smtpCode: '535 5.7.8',
+    temporary: false,
+  },
+  disabled: {
+    imap: '[CONTACTADMIN] Account disabled',
+    pop3: '[AUTH] Account disabled',
+    smtp: 'Account disabled',
+    smtpCode: '525 5.7.13',
+    temporary: false,
+  },
+  protocol: {
+    imap: '[AUTHORIZATIONFAILED] IMAP access is not enabled for this account',
+    pop3: '[AUTH] POP3 access is not enabled for this account',
+    smtp: 'SMTP submission is not enabled for this account',
+    smtpCode: '550 5.7.1',
+    temporary: false,
+  },
+  network: {
+    imap: '[AUTHORIZATIONFAILED] Login not allowed from this network',
+    pop3: '[AUTH] Login not allowed from this network',
+    smtp: 'Login not allowed from this network',
+    smtpCode: '550 5.7.1',
+    temporary: false,
+  },
+  method: {
+    imap: '[CANNOT] APOP and CRAM-MD5 are not available; use PLAIN or LOGIN over TLS',
+    pop3: '[AUTH] APOP and CRAM-MD5 are not available; use USER/PASS or AUTH PLAIN over TLS',
+    smtp: 'CRAM-MD5 is not available; use AUTH PLAIN or LOGIN over TLS',
+    smtpCode: '504 5.5.4',
+    temporary: false,
+  },
+  external: {
+    imap: '[AUTHENTICATIONFAILED] Certificate not accepted',
+    pop3: '[AUTH] Certificate not accepted',
+    smtp: 'Certificate not accepted',
+    smtpCode: '535 5.7.8',
+    temporary: false,
+  },
+  relay: { imap: '', pop3: '', smtp: 'Relay access denied', smtpCode: '554 5.7.1', temporary: false },
+  recipient: { imap: '', pop3: '', smtp: 'Recipient address rejected: user unknown', smtpCode: '550 5.1.1', temporary: false },
+  recipientSyntax: { imap: '', pop3: '', smtp: 'Bad recipient address syntax', smtpCode: '501 5.1.3', temporary: false },
+  // The same wire text the codec falls back to when a reply cannot be encoded.
+  temporary: { ...TEMP_FAIL_STATUS, smtpCode: TEMP_FAIL_SMTP_CODE, temporary: true },
+} satisfies Record<string, Refusal>;
+
+export type RefusalKind = keyof typeof REFUSALS;
+
+export function refusal(kind: RefusalKind, protocol: Protocol, wait?: number): AuthDecision {
+  const r: Refusal = REFUSALS[kind];
+  return {
+    kind: 'fail',
+    temporary: r.temporary,
+    message: r[protocol] || r.smtp,
+    smtpCode: r.smtpCode,
+    ...(wait && wait > 0 ? { wait } : {}),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Assembles the `Directory` interface from the per-area modules over one Kysely handle.
+ * Engine-neutral: openDirectory (index.ts) picks the engine and runs migrations first.
+ */
+import type { Kysely } from 'kysely';
+import type { Directory } from '../directory/types.js';
+import type { Engine } from './engine.js';
+import * as aliases from './aliases.js';
+import * as backends from './backends.js';
+import * as certs from './certs.js';
+import * as domains from './domains.js';
+import { importMailboxes } from './import.js';
+import * as mailboxes from './mailboxes.js';
+import { createReader } from './reader.js';
+import * as routes from './routes.js';
+import type { Store } from './rows.js';
+import type { DB } from './schema.js';
+
+export function createDirectory(db: Kysely<DB>, engine: Engine): Directory {
+  const s: Store = { db, engine };
+  return {
+    ...createReader(s),
+
+    addDomain: (name) => domains.addDomain(s, name),
+    listDomains: () => domains.listDomains(s),
+    removeDomain: (name) => domains.removeDomain(s, name),
+    addDomainAlias: (alias, domain) => domains.addDomainAlias(s, alias, domain),
+    removeDomainAlias: (alias) => domains.removeDomainAlias(s, alias),
+
+    addMailbox: (input) => mailboxes.addMailbox(s, input),
+    getMailbox: (address) => mailboxes.getMailbox(s, address),
+    listMailboxes: (filter) => mailboxes.listMailboxes(s, filter),
+    changeMailbox: (address, changes) => mailboxes.changeMailbox(s, address, changes),
+    replacePasswordHash: (id, expected, next) => mailboxes.replacePasswordHash(s, id, expected, next),
+    removeMailbox: (address) => mailboxes.removeMailbox(s, address),
+    importMailboxes: (rows) => importMailboxes(s, rows),
+
+    addAlias: (address, mailbox) => aliases.addAlias(s, address, mailbox),
+    listAliases: (filter) => aliases.listAliases(s, filter),
+    removeAlias: (address) => aliases.removeAlias(s, address),
+
+    addBackend: (input) => backends.addBackend(s, input),
+    getBackend: (name) => backends.getBackend(s, name),
+    listBackends: () => backends.listBackends(s),
+    changeBackend: (name, changes) => backends.changeBackend(s, name, changes),
+    removeBackend: (name) => backends.removeBackend(s, name),
+
+    setRoute: (kind, subject, backend) => routes.setRoute(s, kind, subject, backend),
+    listRoutes: () => routes.listRoutes(s),
+    removeRoute: (kind, subject) => routes.removeRoute(s, kind, subject),
+
+    addCertMapping: (match, value, mailbox) => certs.addCertMapping(s, match, value, mailbox),
+    listCertMappings: () => certs.listCertMappings(s),
+    removeCertMapping: (match, value) => certs.removeCertMapping(s, match, value),
+
+    close: () => db.destroy(),
+  };
+}

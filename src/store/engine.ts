@@ -1,0 +1,18 @@
+/**
+ * What the directory needs from a database engine beyond Kysely's shared query builder:
+ * its dialect, which SQL flavour migrations must emit for engine-specific DDL, and how to
+ * recognise a constraint violation in the driver's own error type. One implementation per
+ * engine (sqlite.ts now, postgres.ts later); everything else in src/store/ is neutral.
+ */
+import type { Dialect } from 'kysely';
+
+export type SqlFlavour = 'sqlite' | 'postgres';
+
+export interface Engine {
+  readonly flavour: SqlFlavour;
+  readonly dialect: Dialect;
+  /** A UNIQUE or PRIMARY KEY constraint rejected the write (a concurrent writer got there first). */
+  isUniqueViolation(err: unknown): boolean;
+  /** A FOREIGN KEY constraint rejected the write or delete. */
+  isForeignKeyViolation(err: unknown): boolean;
+}

@@ -1,0 +1,36 @@
+/**
+ * Entry point of the storage layer: open the directory database, bring its schema up to
+ * date (or refuse a newer one), and hand back the `Directory` the rest of Postern uses.
+ */
+import { Kysely } from 'kysely';
+import type { Directory } from '../directory/types.js';
+import { createDirectory } from './directory.js';
+import type { Engine } from './engine.js';
+import { migrateToLatest } from './migrate.js';
+import type { DB } from './schema.js';
+import { openSqliteEngine } from './sqlite.js';
+
+export { SchemaVersionError, knownSchema } from './migrate.js';
+export { normaliseFingerprint } from './validate.js';
+
+/** Where the directory lives. PostgreSQL (`{ kind: 'postgres'; url }`) will join this union. */
+export type DirectoryLocation = { kind: 'sqlite'; path: string };
+
+export async function openDirectory(opts: DirectoryLocation): Promise<Directory> {
+  let engine: Engine;
+  switch (opts.kind) {
+    case 'sqlite':
+      engine = openSqliteEngine(opts.path);
+      break;
+    default:
+      throw new Error(`unsupported directory database kind: ${String((opts as { kind: unknown }).kind)}`);
+  }
+  const db = new Kysely<DB>({ dialect: engine.dialect });
+  try {
+    await migrateToLatest(db, engine.flavour);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return createDirectory(db, engine);
+}

@@ -1,0 +1,82 @@
+/** Opening the database: file creation, pragmas, migrations, and refusing a newer schema. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { openDirectory, SchemaVersionError } from './index.js';
+import { MIGRATION_TABLE } from './migrate.js';
+import { tempFolder } from './test-support.js';
+
+describe('openDirectory (sqlite)', () => {
+  let tmp: ReturnType<typeof tempFolder>;
+  let file: string;
+  beforeEach(() => {
+    tmp = tempFolder();
+    file = path.join(tmp.folder, 'nested', 'deeper', 'directory.db');
+  });
+  afterEach(() => tmp.remove());
+
+  it('creates the parent folder and a private WAL database with foreign keys', async () => {
+    const dir = await openDirectory({ kind: 'sqlite', path: file });
+    await dir.ping();
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    await dir.close();
+    const raw = new Database(file, { readonly: true });
+    try {
+      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      const fks = raw.prepare(`select count(*) as n from pragma_foreign_key_list('mailboxes')`).get() as { n: number };
+      assert.equal(fks.n, 1);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('keeps data across close and reopen without re-running migrations', async () => {
+    const first = await openDirectory({ kind: 'sqlite', path: file });
+    await first.addDomain('example.com');
+    await first.addMailbox({ address: 'a@example.com', passwordHash: '{PLAIN}x' });
+    await first.close();
+    const second = await openDirectory({ kind: 'sqlite', path: file });
+    assert.equal((await second.findLogin('a@example.com'))?.mailbox.passwordHash, '{PLAIN}x');
+    await second.close();
+    const raw = new Database(file, { readonly: true });
+    try {
+      const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all() as Array<{ name: string }>;
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial']);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('enforces foreign keys at the database level', async () => {
+    const dir = await openDirectory({ kind: 'sqlite', path: file });
+    await dir.close();
+    const raw = new Database(file);
+    raw.pragma('foreign_keys = ON');
+    try {
+      assert.throws(
+        () => raw.prepare(`insert into mailboxes (address, domain_id, protocols, created_at, updated_at) values ('x@y', 42, 'imap', '', '')`).run(),
+        // The code sqlite.ts maps to DirectoryError('in-use') when a concurrent writer races a delete.
+        (err: unknown) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY',
+      );
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('refuses a database written by a newer Postern, naming both versions', async () => {
+    const dir = await openDirectory({ kind: 'sqlite', path: file });
+    await dir.close();
+    const raw = new Database(file);
+    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0002-future-thing', '2030-01-01T00:00:00.000Z')`).run();
+    raw.close();
+    await assert.rejects(openDirectory({ kind: 'sqlite', path: file }), (err: unknown) => {
+      assert.ok(err instanceof SchemaVersionError);
+      assert.match(err.message, /schema version 2 \(0002-future-thing\)/);
+      assert.match(err.message, /only knows schema version 1 \(0001-initial\)/);
+      assert.match(err.message, /Upgrade Postern/);
+      return true;
+    });
+  });
+});

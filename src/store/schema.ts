@@ -1,0 +1,88 @@
+/**
+ * Kysely's view of the directory tables (the shape migrations/0001-initial.ts creates).
+ * Columns are plain text and integers on purpose: the same queries run on SQLite and,
+ * later, PostgreSQL. Booleans are 0/1 integers, timestamps ISO-8601 UTC text, lists
+ * comma-separated text.
+ */
+import type { Generated } from 'kysely';
+
+export interface DomainsTable {
+  id: Generated<number>;
+  name: string;
+  created_at: string;
+}
+
+export interface DomainAliasesTable {
+  id: Generated<number>;
+  alias: string;
+  domain_id: number;
+  created_at: string;
+}
+
+export interface MailboxesTable {
+  id: Generated<number>;
+  address: string;
+  domain_id: number;
+  password_hash: string | null;
+  enabled: number;
+  /** Comma-separated subset of imap,pop3,smtp in that order. */
+  protocols: string;
+  /** Comma-separated CIDRs or IPs; '' means anywhere. */
+  networks: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AliasesTable {
+  id: Generated<number>;
+  address: string;
+  /** The served domain the alias address belongs to (a domain with aliases cannot vanish). */
+  domain_id: number;
+  mailbox_id: number;
+  created_at: string;
+}
+
+export interface BackendsTable {
+  id: Generated<number>;
+  name: string;
+  host: string;
+  imap_port: number | null;
+  pop3_port: number | null;
+  smtp_port: number | null;
+  mx_port: number | null;
+  created_at: string;
+}
+
+export interface RoutesTable {
+  id: Generated<number>;
+  kind: string;
+  /**
+   * '' for `default` and the global `unknown` route, never NULL: SQLite and PostgreSQL both
+   * treat NULLs as distinct in a UNIQUE index, which would allow two default routes.
+   */
+  subject: string;
+  /** Set for `mailbox` routes, so removing the mailbox removes its route. */
+  mailbox_id: number | null;
+  /** Set for `domain` and per-domain `unknown` routes. */
+  domain_id: number | null;
+  backend_id: number;
+  created_at: string;
+}
+
+export interface CertMappingsTable {
+  id: Generated<number>;
+  match: string;
+  value: string;
+  mailbox_id: number;
+  created_at: string;
+}
+
+export interface DB {
+  domains: DomainsTable;
+  domain_aliases: DomainAliasesTable;
+  mailboxes: MailboxesTable;
+  aliases: AliasesTable;
+  backends: BackendsTable;
+  routes: RoutesTable;
+  cert_mappings: CertMappingsTable;
+}

@@ -1,0 +1,357 @@
+// test/harness/dovecot.ts
+// Starts Debian's Dovecot 2.3 (imapd + pop3d) from its own temporary folder with a
+// standalone config (`dovecot -F -c DIR/dovecot.conf`; no include of /etc/dovecot), so the
+// spawned process is the master. IMAP and POP3 listen on 127.0.0.1 at free ports chosen at
+// run time, TLS listeners are off (port 0), plaintext auth is allowed (nginx speaks clear
+// text on loopback), the anvil auth penalty is off, and mail is stored as maildir under
+// DIR/mail/<user>, owned by nobody:nogroup. Users live in a passwd-file.
+//
+// Requires root (mail processes setuid to nobody; login processes chroot).
+//
+// Limitations of the passwd-file user list (checked at start-up, a bad name throws):
+//   - a user name must not contain ':' (field separator), '/', CR, LF or NUL, must not
+//     start with '#' or '.' and must not be empty; spaces and UTF-8 are fine;
+//   - auth_username_format is '%u' (names are NOT lowercased, unlike Dovecot's default
+//     '%Lu'), and auth_username_chars is empty (any byte allowed);
+//   - a master login is `<user>*<master>`: '*' in ordinary names is therefore ambiguous.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePorts, waitForPort, LOOPBACK } from './ports.js';
+import { makeTempDir, removeTempDir } from './tmp.js';
+import { descendants, isAlive, signalAll, trackProcess, untrackProcess, waitForExit } from './processes.js';
+
+export interface DovecotUser {
+  user: string;
+  /** Clear-text password; hashed with `doveadm pw -s <scheme>` (default SHA512-CRYPT). */
+  password?: string;
+  /** Ready-made hash including the scheme prefix, e.g. '{SHA512-CRYPT}$6$...' or '{PLAIN}x'. */
+  hash?: string;
+  /** Scheme for `password`; default SHA512-CRYPT. */
+  scheme?: string;
+}
+
+export interface DovecotOptions {
+  users: DovecotUser[];
+  /** Master users (separator '*'): login `alice*admin` with admin's password opens alice. */
+  masterUsers?: Array<{ user: string; password: string }>;
+  /** login_greeting, so tests can tell two instances apart (default 'Dovecot ready.'). */
+  loginGreeting?: string;
+  /** Fixed ports; default: free ports chosen at run time. */
+  imapPort?: number;
+  pop3Port?: number;
+  /** Only start these protocols; default ['imap', 'pop3']. */
+  protocols?: Array<'imap' | 'pop3'>;
+  /** auth_debug / auth_debug_passwords / mail_debug = yes. */
+  debug?: boolean;
+  /** auth_failure_delay (Dovecot's default is 2 secs); default '0' to keep tests fast. */
+  authFailureDelay?: string;
+  /** Raw lines appended to dovecot.conf. */
+  extra?: string[];
+  startTimeoutMs?: number;
+  label?: string;
+}
+
+export interface DovecotHandle {
+  dir: string;
+  /** Master pid (the spawned `dovecot -F`). */
+  pid: number;
+  ports: { imap: number; pop3: number };
+  confPath: string;
+  /** Contents of DIR/dovecot.log. */
+  log(): string;
+  /** Maildir of a user: DIR/mail/<user>. */
+  maildir(user: string): string;
+  /**
+   * Drop a message into the user's maildir `new/` (creating the maildir, owned by
+   * nobody:nogroup). Returns the file path. Dovecot sees it on the next SELECT/STAT.
+   */
+  deliver(user: string, rfc822: string | Buffer): string;
+  /** Master + child pids currently alive. */
+  pids(): number[];
+  /** SIGTERM the master (as `kill $(cat DIR/run/master.pid)`), wait, remove DIR. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const NOBODY_UID = 65534;
+const NOGROUP_GID = 65534;
+
+/** Hash a password with `doveadm pw` (no config file read). Returns '{SCHEME}...'. */
+export function doveadmHash(password: string, scheme = 'SHA512-CRYPT'): string {
+  return execFileSync('doveadm', ['-O', 'pw', '-s', scheme, '-p', password], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
+}
+
+function checkUserName(name: string): void {
+  if (name === '' || /[:/\r\n\0]/.test(name) || name.startsWith('#') || name.startsWith('.')) {
+    throw new Error(`startDovecot: user name ${JSON.stringify(name)} cannot be stored in a passwd-file/maildir path`);
+  }
+}
+
+function checkHash(user: string, hash: string): void {
+  if (/[:\r\n]/.test(hash)) {
+    throw new Error(`startDovecot: password hash of ${JSON.stringify(user)} contains ':' or a newline`);
+  }
+}
+
+let instanceCounter = 0;
+
+export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle> {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    throw new Error('startDovecot: needs root (mail processes run as nobody, login processes chroot)');
+  }
+  const dir = makeTempDir(opts.label ?? 'dovecot');
+  const runDir = join(dir, 'run');
+  const stateDir = join(dir, 'state');
+  const mailRoot = join(dir, 'mail');
+  const logPath = join(dir, 'dovecot.log');
+  const confPath = join(dir, 'dovecot.conf');
+  const passwdPath = join(dir, 'passwd');
+  const mastersPath = join(dir, 'master-users');
+  const pidPath = join(runDir, 'master.pid');
+  const protocols = opts.protocols ?? ['imap', 'pop3'];
+  const timeoutMs = opts.startTimeoutMs ?? 10_000;
+
+  const maildir = (user: string): string => {
+    checkUserName(user);
+    return join(mailRoot, user);
+  };
+
+  let imapPort = 0;
+  let pop3Port = 0;
+  try {
+    const [a, b] = await freePorts(2);
+    imapPort = protocols.includes('imap') ? (opts.imapPort ?? (a as number)) : 0;
+    pop3Port = protocols.includes('pop3') ? (opts.pop3Port ?? (b as number)) : 0;
+    mkdirSync(stateDir);
+    mkdirSync(mailRoot);
+    chownSync(mailRoot, NOBODY_UID, NOGROUP_GID);
+
+    const lines: string[] = [];
+    for (const u of opts.users) {
+      checkUserName(u.user);
+      const hash = u.hash ?? (u.password !== undefined ? doveadmHash(u.password, u.scheme) : undefined);
+      if (hash === undefined) throw new Error(`startDovecot: user ${JSON.stringify(u.user)} has no password or hash`);
+      checkHash(u.user, hash);
+      // user:password:uid:gid:gecos:home:shell:extra
+      lines.push(`${u.user}:${hash}:${NOBODY_UID}:${NOGROUP_GID}::${maildir(u.user)}::`);
+    }
+    writeFileSync(passwdPath, lines.join('\n') + '\n', { mode: 0o644 });
+    const masters = opts.masterUsers ?? [];
+    if (masters.length > 0) {
+      const m = masters.map((u) => {
+        checkUserName(u.user);
+        const hash = doveadmHash(u.password);
+        checkHash(u.user, hash);
+        return `${u.user}:${hash}`;
+      });
+      writeFileSync(mastersPath, m.join('\n') + '\n', { mode: 0o644 });
+    }
+
+    const instance = `postern-test-${process.pid}-${++instanceCounter}`;
+    const conf: string[] = [
+      `# Standalone Dovecot config written by test/harness/dovecot.ts`,
+      `instance_name = ${instance}`,
+      `base_dir = ${runDir}`,
+      `state_dir = ${stateDir}`,
+      `log_path = ${logPath}`,
+      `info_log_path = ${logPath}`,
+      `debug_log_path = ${logPath}`,
+      `listen = ${LOOPBACK}`,
+      `protocols = ${protocols.join(' ')}`,
+      `ssl = no`,
+      `disable_plaintext_auth = no`,
+      `auth_mechanisms = plain login`,
+      `auth_username_format = %u`,
+      `auth_username_chars =`,
+      `auth_verbose = yes`,
+      `auth_failure_delay = ${opts.authFailureDelay ?? '0'}`,
+      `login_greeting = ${(opts.loginGreeting ?? 'Dovecot ready.').replace(/[\r\n]/g, ' ')}`,
+      `first_valid_uid = ${NOBODY_UID}`,
+      `last_valid_uid = ${NOBODY_UID}`,
+      `first_valid_gid = ${NOGROUP_GID}`,
+      `last_valid_gid = ${NOGROUP_GID}`,
+      `mail_location = maildir:${mailRoot}/%u`,
+      `mail_privileged_group =`,
+      `pop3_uidl_format = %08Xu%08Xv`,
+      `shutdown_clients = yes`,
+      `auth_master_user_separator = *`,
+      ...(opts.debug ? ['auth_debug = yes', 'auth_debug_passwords = yes', 'mail_debug = yes'] : []),
+      ...(masters.length > 0
+        ? [
+            `passdb {`,
+            `  driver = passwd-file`,
+            `  args = ${mastersPath}`,
+            `  master = yes`,
+            `  result_success = continue`,
+            `}`,
+          ]
+        : []),
+      `passdb {`,
+      `  driver = passwd-file`,
+      `  args = ${passwdPath}`,
+      `}`,
+      `userdb {`,
+      `  driver = passwd-file`,
+      `  args = ${passwdPath}`,
+      `}`,
+      `service imap-login {`,
+      `  inet_listener imap {`,
+      `    address = ${LOOPBACK}`,
+      `    port = ${imapPort}`,
+      `  }`,
+      `  inet_listener imaps {`,
+      `    port = 0`,
+      `  }`,
+      `}`,
+      `service pop3-login {`,
+      `  inet_listener pop3 {`,
+      `    address = ${LOOPBACK}`,
+      `    port = ${pop3Port}`,
+      `  }`,
+      `  inet_listener pop3s {`,
+      `    port = 0`,
+      `  }`,
+      `}`,
+      `service submission-login {`,
+      `  inet_listener submission {`,
+      `    port = 0`,
+      `  }`,
+      `}`,
+      `service lmtp {`,
+      `  unix_listener lmtp {`,
+      `    mode = 0`,
+      `  }`,
+      `}`,
+      `service anvil {`,
+      `  unix_listener anvil-auth-penalty {`,
+      `    mode = 0`,
+      `  }`,
+      `}`,
+      ...(opts.extra ?? []),
+    ];
+    writeFileSync(confPath, conf.join('\n') + '\n', { mode: 0o644 });
+  } catch (err) {
+    removeTempDir(dir);
+    throw err;
+  }
+
+  const log = (): string => {
+    try {
+      return readFileSync(logPath, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+
+  const child = spawn('/usr/sbin/dovecot', ['-F', '-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  let exited: string | undefined;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = `dovecot exited (code ${code ?? 'null'}, signal ${signal ?? 'none'})`;
+      resolve();
+    });
+    child.once('error', (err) => {
+      exited = `dovecot could not be started: ${err.message}`;
+      resolve();
+    });
+  });
+  const pid = child.pid;
+  if (pid !== undefined) trackProcess(pid, `dovecot ${dir}`, 'SIGTERM');
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      if (pid !== undefined && exited === undefined) {
+        const all = [pid, ...descendants(pid)];
+        // As `kill $(cat DIR/run/master.pid)`: start-up checked that it holds our pid.
+        signalAll([pid], 'SIGTERM');
+        if (!(await waitForExit(all, 5000))) {
+          signalAll(all, 'SIGKILL');
+          await waitForExit(all, 2000);
+        }
+        await Promise.race([exitPromise, new Promise((r) => setTimeout(r, 1000))]);
+      }
+      if (pid !== undefined) untrackProcess(pid);
+      removeTempDir(dir);
+    })();
+    return stopped;
+  };
+
+  const diagnostics = (): string =>
+    `--- ${confPath} ---\n${readText(confPath)}\n--- dovecot output ---\n${output}\n--- ${logPath} ---\n${log()}`;
+
+  try {
+    if (pid === undefined) {
+      await exitPromise;
+      throw new Error(`${exited ?? 'dovecot did not start'}\n${diagnostics()}`);
+    }
+    const deadline = Date.now() + timeoutMs;
+    // master.pid is written after the listeners were created (a taken port is fatal).
+    while (readPid(pidPath) !== pid) {
+      if (exited !== undefined) throw new Error(`startDovecot: ${exited} before it was ready\n${diagnostics()}`);
+      if (Date.now() >= deadline) throw new Error(`startDovecot: no master.pid after ${timeoutMs} ms\n${diagnostics()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const p of [imapPort, pop3Port].filter((p) => p > 0)) {
+      await waitForPort(p, Math.max(100, deadline - Date.now()), { abort: () => exited, diagnostics });
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  let seq = 0;
+  const deliver = (user: string, rfc822: string | Buffer): string => {
+    const root = maildir(user);
+    for (const d of [root, join(root, 'cur'), join(root, 'new'), join(root, 'tmp')]) {
+      if (!existsSync(d)) {
+        mkdirSync(d, { mode: 0o700 });
+        chownSync(d, NOBODY_UID, NOGROUP_GID);
+      }
+    }
+    const name = `${Date.now()}.P${process.pid}Q${++seq}.postern-test`;
+    const tmpPath = join(root, 'tmp', name);
+    const newPath = join(root, 'new', name);
+    writeFileSync(tmpPath, rfc822, { mode: 0o600 });
+    chownSync(tmpPath, NOBODY_UID, NOGROUP_GID);
+    renameSync(tmpPath, newPath);
+    return newPath;
+  };
+
+  return {
+    dir,
+    pid,
+    ports: { imap: imapPort, pop3: pop3Port },
+    confPath,
+    log,
+    maildir,
+    deliver,
+    pids: () => (isAlive(pid) ? [pid, ...descendants(pid)] : []),
+    stop,
+  };
+}
+
+function readPid(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const n = Number(readFileSync(path, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '(missing)';
+  }
+}

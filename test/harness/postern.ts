@@ -1,0 +1,110 @@
+/**
+ * Runs Postern itself for end-to-end tests: `postern init` into a temporary folder, the
+ * directory prepared through the store, then `postern serve` as a child process (the real
+ * command, as an operator runs it). Its JSON log lines are collected for assertions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { initConfig } from '../../src/config/init.js';
+import { loadConfig, type Config } from '../../src/config/load.js';
+import type { Directory } from '../../src/directory/types.js';
+import { openDirectory } from '../../src/store/index.js';
+import { projectRoot, runProcess, type ProcessResult } from './clients.js';
+import { freePort, waitForPort } from './ports.js';
+import { isAlive, trackProcess, untrackProcess, waitForExit } from './processes.js';
+import { makeTempDir, removeTempDir } from './tmp.js';
+
+export interface PosternHandle {
+  dir: string;
+  configFile: string;
+  config: Config;
+  port: number;
+  /** `127.0.0.1:PORT/auth`, for nginx's auth_http. */
+  authUrl: string;
+  /** The shared secret, for nginx's auth_http_header. */
+  secret: string;
+  pid: number;
+  /** Every JSON log line so far. */
+  logs: Array<Record<string, unknown>>;
+  /** Raw stdout + stderr so far. */
+  output(): string;
+  /** Decision log lines (`event: "auth"`). */
+  decisions(): Array<Record<string, unknown>>;
+  /** Runs `postern <args>` against this configuration. */
+  cli(args: string[], opts?: { input?: string }): Promise<ProcessResult>;
+  /** Opens the directory (WAL: safe beside the running server); close it after use. */
+  directory(): Promise<Directory>;
+  stop(): Promise<void>;
+}
+
+export const posternBin = join(projectRoot, 'bin', 'postern.js');
+
+export async function startPostern(opts: { env?: Record<string, string>; setup?: (dir: Directory) => Promise<void> } = {}): Promise<PosternHandle> {
+  const dir = makeTempDir('postern');
+  const port = await freePort();
+  const configFile = join(dir, 'postern.toml');
+  initConfig(configFile, { port });
+  const env = { ...process.env, POSTERN_LOG_LEVEL: 'debug', ...opts.env };
+  const config = loadConfig(configFile, env);
+  if (opts.setup) {
+    const d = await openDirectory({ kind: 'sqlite', path: config.database.path });
+    try {
+      await opts.setup(d);
+    } finally {
+      await d.close();
+    }
+  }
+  const child: ChildProcess = spawn(process.execPath, [posternBin, 'serve', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid!;
+  trackProcess(pid, 'postern');
+  const logs: Array<Record<string, unknown>> = [];
+  let output = '';
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    partial += chunk.toString();
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) {
+      try {
+        logs.push(JSON.parse(l));
+      } catch {
+        /* not a log line */
+      }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+  await waitForPort(port, 15_000, { abort: () => (exited ? 'postern exited' : undefined), diagnostics: () => output });
+  let stopped = false;
+  const handle: PosternHandle = {
+    dir,
+    configFile,
+    config,
+    port,
+    authUrl: `127.0.0.1:${port}${config.listen.path}`,
+    secret: config.secret.toString('latin1'),
+    pid,
+    logs,
+    output: () => output,
+    decisions: () => logs.filter((l) => l.event === 'auth'),
+    cli: (args, o = {}) => runProcess(process.execPath, [posternBin, ...args, '-c', configFile], { env, ...(o.input !== undefined ? { input: o.input } : {}) }),
+    directory: () => openDirectory({ kind: 'sqlite', path: config.database.path }),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (isAlive(pid)) {
+        process.kill(pid, 'SIGTERM');
+        if (!(await waitForExit(pid, 5000))) process.kill(pid, 'SIGKILL');
+      }
+      untrackProcess(pid);
+      removeTempDir(dir);
+    },
+  };
+  return handle;
+}
