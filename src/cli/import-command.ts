@@ -47,7 +47,8 @@ export function registerImport(program: Command, deps: { withDirectory: WithDire
         const existing: string[] = [];
         if (!opts.dryRun && rows.length > 0) {
           const bar = new cliProgress.SingleBar(
-            { format: 'importing [{bar}] {percentage}% | {value}/{total} users', stream: process.stderr, hideCursor: true },
+            // Off a terminal (a pipe, a log) the bar is printed as plain lines every few seconds.
+            { format: 'importing [{bar}] {percentage}% | {value}/{total} users', stream: process.stderr, hideCursor: true, noTTYOutput: true, notTTYSchedule: 2000 },
             cliProgress.Presets.shades_classic,
           );
           bar.start(rows.length, 0);

@@ -25,6 +25,12 @@ export function registerServe(program: Command, deps: { configFile: () => string
       }
       const cfg = loadConfig(file);
       const log = createLogger(cfg.log.level);
+      // Signals are caught from the start, so a stop during start-up still shuts down cleanly.
+      let stopRequested: (signal: string) => void = () => undefined;
+      const stopSignal = new Promise<string>((resolve) => (stopRequested = resolve));
+      const onSignal = (signal: string) => () => stopRequested(signal);
+      process.once('SIGTERM', onSignal('SIGTERM'));
+      process.once('SIGINT', onSignal('SIGINT'));
       const rt = await openRuntime(cfg);
       const server = createAuthServer(cfg, rt, log);
       const addr = await server.listen();
@@ -35,19 +41,13 @@ export function registerServe(program: Command, deps: { configFile: () => string
       );
       if (domains.length === 0) log.warn({ event: 'empty-directory' }, 'the directory is empty: add a domain, a backend, a route and mailboxes (see "postern --help")');
       else if (routes.length === 0) log.warn({ event: 'no-routes' }, 'no routes: every login will get a temporary failure until you add one ("postern route set")');
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          log.info({ event: 'stopping', signal }, 'stopping: finishing requests in flight');
-          server
-            .close()
-            .then(() => rt.close())
-            .finally(() => {
-              log.flush();
-              resolve();
-            });
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
+      const signal = await stopSignal;
+      log.info({ event: 'stopping', signal }, 'stopping: finishing requests in flight');
+      try {
+        await server.close();
+      } finally {
+        await rt.close();
+        log.flush();
+      }
     });
 }

@@ -127,7 +127,9 @@ test('bare crypt strings and {CRYPT} prefixes are classified by $id$ and verify,
 test('bcrypt $2a$ and $2b$ (made by @node-rs/bcrypt) verify here and in Dovecot, like $2y$', async () => {
   for (const version of ['2a', '2b', '2y'] as const) {
     for (const pw of PASSWORDS) {
-      const bare = await bcryptHash(b(pw), { cost: 4, version });
+      // @node-rs/bcrypt 1.x always writes $2b$; the three prefixes name the same algorithm
+      // for these inputs, so the other two are made by relabelling.
+      const bare = (await bcryptHash(b(pw), 4)).replace(/^\$2b\$/, `$${version}$`);
       assert.ok(doveVerifies(`{BLF-CRYPT}${bare}`, pw), `Dovecot accepts ${bare}`);
       await assertVerifies(bare, pw);
       await assertVerifies(`{BLF-CRYPT}${bare}`, pw);

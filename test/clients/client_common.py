@@ -38,15 +38,19 @@ def text(b):
 
 
 def ssl_context(args):
-    """TLS context: verify against args['cafile'] when given, else accept any certificate."""
+    """TLS context: verify against args['cafile'] when given, else accept any certificate.
+    With args['certfile'] (and optionally args['keyfile']), present that client certificate."""
     cafile = args.get('cafile')
     if cafile:
         ctx = ssl.create_default_context(cafile=cafile)
         ctx.check_hostname = bool(args.get('check_hostname', False))
-        return ctx
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+    else:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    certfile = args.get('certfile')
+    if certfile:
+        ctx.load_cert_chain(certfile, args.get('keyfile') or None)
     return ctx
 
 

@@ -5,19 +5,25 @@
 # Arguments (JSON):
 #   host ("127.0.0.1"), port, timeout (10 s)
 #   tls: "none" | "starttls" | "implicit"; cafile (else any certificate is accepted)
+#   certfile, keyfile: client certificate (PEM) presented in the TLS handshake
 #   user, password (text, sent as UTF-8) or user_b64, password_b64 (raw bytes)
 #   mech: "login" (default) | "plain" (AUTHENTICATE PLAIN) | "authlogin" (AUTHENTICATE LOGIN)
-#         | "cram-md5" | "none" (no login)
-#   authzid (PLAIN only, default empty)
+#         | "cram-md5" | "external" (AUTHENTICATE EXTERNAL) | "none" (no login)
+#   authzid (PLAIN and EXTERNAL, default empty)
+#   sasl_ir (EXTERNAL only): send the response on the command line (SASL-IR) instead of
+#         after the "+" continuation (default false)
+#   empty_response (EXTERNAL only): what stands for an empty authzid: "=" (default) or ""
 #   login_mode (LOGIN only): "auto" (default: imaplib's login() for atom-safe ASCII user
 #         names, quoted strings for other printable ASCII, literals otherwise) |
 #         "imaplib" | "quoted" | "literal"
 #   select: mailbox name (default "INBOX" when fetch is true, else none)
 #   fetch: true to fetch the Subject (and size) of every message (default false)
-# Output (JSON): ok, stage, error, greeting, capability [..], login {ok, tagged, mode},
+# Output (JSON): ok, stage, error, greeting, capability [..], login {ok, tagged, mode,
+#   challenge (EXTERNAL: the text after "+ " of the continuation, or null)},
 #   select {ok, exists, tagged}, messages [{seq, subject, size}], transcript ["S: ..", "C: .."]
 #   ("tagged" is the exact tagged reply line the server sent to the command).
 
+import base64
 import email.parser
 import email.policy
 import hmac
@@ -113,6 +119,28 @@ def manual_login(M, user, password, mode):
             return ok, line
 
 
+def external_login(M, authzid, sasl_ir, empty, login):
+    """AUTHENTICATE EXTERNAL by hand (imaplib has no SASL-IR); returns (ok, tagged line)."""
+    resp = base64.b64encode(authzid) if authzid else empty.encode('ascii')
+    tag = M._new_tag()
+    login['challenge'] = None
+    if sasl_ir:
+        M.send(tag + b' AUTHENTICATE EXTERNAL ' + (resp or b'=') + b'\r\n')
+    else:
+        M.send(tag + b' AUTHENTICATE EXTERNAL\r\n')
+    while True:
+        line = M._get_line()
+        if line.startswith(b'+'):
+            login['challenge'] = text(line[2:])
+            M.send(resp + b'\r\n')
+            continue
+        if line.startswith(tag + b' '):
+            ok = line[len(tag) + 1:].upper().startswith(b'OK')
+            if ok:
+                M.state = 'AUTH'
+            return ok, line
+
+
 def main(args, result):
     host = args.get('host', '127.0.0.1')
     port = int(args['port'])
@@ -164,6 +192,10 @@ def main(args, result):
                 elif mech == 'authlogin':
                     M.authenticate('LOGIN', lambda c: user if c.lower().startswith(b'user') else password)
                     login['ok'] = True
+                elif mech == 'external':
+                    ok, _ = external_login(M, cred(args, 'authzid'), bool(args.get('sasl_ir')),
+                                           args.get('empty_response', '='), login)
+                    login['ok'] = ok
                 elif mech == 'cram-md5':
                     M.authenticate('CRAM-MD5', lambda c: user + b' ' + hmac.new(password, c, 'md5').hexdigest().encode('ascii'))
                     login['ok'] = True

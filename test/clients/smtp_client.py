@@ -7,15 +7,19 @@
 # Arguments (JSON):
 #   host ("127.0.0.1"), port, timeout (10 s)
 #   tls: "none" | "starttls" | "implicit"; cafile (else any certificate is accepted)
+#   certfile, keyfile: client certificate (PEM) presented in the TLS handshake
 #   ehlo_name ("client.test"); helo: true to send HELO instead of EHLO
 #   mech: "plain" (default when user is given, initial response) | "plain-continue"
-#         | "login" | "cram-md5" | "none" (default without user)
-#   user, password (text, sent as UTF-8) or user_b64, password_b64; authzid (PLAIN)
+#         | "login" | "cram-md5" | "external" (AUTH EXTERNAL, response after the 334)
+#         | "external-ir" (AUTH EXTERNAL <response>) | "none" (default without user)
+#   user, password (text, sent as UTF-8) or user_b64, password_b64; authzid (PLAIN, EXTERNAL)
+#   empty_response (EXTERNAL): what stands for an empty authzid: "=" (default) or ""
 #   mail_from, rcpt_to [..] (no mail transaction without mail_from)
 #   data: full message text (default: small message with "subject")
 #   subject ("postern test")
 # Output (JSON): ok, stage, error, greeting {code, text}, ehlo {code, text, features},
-#   starttls {code, text}, auth {code, text}, mail {code, text}, rcpt [{code, text}],
+#   starttls {code, text}, auth {code, text}, auth_challenge {code, text} (EXTERNAL only:
+#   the 334 prompt, if any), mail {code, text}, rcpt [{code, text}],
 #   data {code, text}, transcript ["S: ..", "C: .."]
 #   (code is the server's numeric reply; text the reply lines joined with "\n").
 
@@ -141,6 +145,15 @@ def main(args, result):
                     r = S.docmd(b64(user))
                     if r[0] == 334:
                         r = S.docmd(b64(password))
+            elif mech in ('external', 'external-ir'):
+                resp = b64(authzid) if authzid else args.get('empty_response', '=')
+                if mech == 'external-ir':
+                    r = S.docmd('AUTH', 'EXTERNAL ' + (resp or '='))
+                else:
+                    r = S.docmd('AUTH', 'EXTERNAL')
+                    if r[0] == 334:
+                        result['auth_challenge'] = reply(r)
+                        r = S.docmd(resp)
             elif mech == 'cram-md5':
                 r = S.docmd('AUTH', 'CRAM-MD5')
                 if r[0] == 334:

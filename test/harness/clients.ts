@@ -111,13 +111,22 @@ interface CommonArgs {
   tls?: 'none' | 'starttls' | 'implicit';
   /** Verify the server certificate against this PEM (else any certificate is accepted). */
   cafile?: string;
+  /** Client certificate (PEM path) to present in the TLS handshake; see certs.ts. */
+  certfile?: string;
+  /** Its private key (PEM path); default: in certfile. */
+  keyfile?: string;
   user?: Credential;
   password?: Credential;
 }
 
 export interface ImapClientArgs extends CommonArgs {
-  mech?: 'login' | 'plain' | 'authlogin' | 'cram-md5' | 'none';
+  mech?: 'login' | 'plain' | 'authlogin' | 'cram-md5' | 'external' | 'none';
+  /** PLAIN and EXTERNAL authorization identity (default empty). */
   authzid?: Credential;
+  /** EXTERNAL: send the response on the command line (SASL-IR) instead of after '+'. */
+  sasl_ir?: boolean;
+  /** EXTERNAL: what stands for an empty authzid, '=' (default) or '' (an empty line). */
+  empty_response?: '=' | '';
   login_mode?: 'auto' | 'imaplib' | 'quoted' | 'literal';
   select?: string;
   fetch?: boolean;
@@ -131,8 +140,12 @@ export interface Pop3ClientArgs extends CommonArgs {
 }
 
 export interface SmtpClientArgs extends CommonArgs {
-  mech?: 'plain' | 'plain-continue' | 'login' | 'cram-md5' | 'none';
+  /** 'external': AUTH EXTERNAL, response after the 334; 'external-ir': AUTH EXTERNAL <response>. */
+  mech?: 'plain' | 'plain-continue' | 'login' | 'cram-md5' | 'external' | 'external-ir' | 'none';
+  /** PLAIN and EXTERNAL authorization identity (default empty). */
   authzid?: Credential;
+  /** EXTERNAL: what stands for an empty authzid, '=' (default) or '' (an empty line). */
+  empty_response?: '=' | '';
   ehlo_name?: string;
   helo?: boolean;
   mail_from?: string;
@@ -154,7 +167,8 @@ interface ClientResultBase {
 export interface ImapClientResult extends ClientResultBase {
   greeting?: string;
   capability?: string[];
-  login?: { ok: boolean; tagged: string | null; mode?: string };
+  /** challenge: EXTERNAL only, the text after '+ ' of the continuation (null without one). */
+  login?: { ok: boolean; tagged: string | null; mode?: string; challenge?: string | null };
   select?: { ok: boolean; exists: number | null; tagged: string | null };
   messages?: Array<{ seq: number | null; subject: string | null; size: number | null }>;
 }
@@ -176,6 +190,8 @@ export interface SmtpClientResult extends ClientResultBase {
   ehlo?: SmtpReply & { features: Record<string, string> };
   starttls?: SmtpReply;
   auth?: SmtpReply;
+  /** EXTERNAL only: the 334 prompt before the response, if any. */
+  auth_challenge?: SmtpReply;
   mail?: SmtpReply;
   rcpt?: SmtpReply[];
   data?: SmtpReply;
@@ -265,6 +281,11 @@ export interface RawSessionOptions {
   host?: string;
   /** Implicit TLS. */
   tls?: boolean;
+  /** Implicit TLS: client certificate and key (PEM file paths) to present. */
+  cert?: string;
+  key?: string;
+  /** Local (source) address to connect from, e.g. '127.0.0.2'. */
+  localAddress?: string;
   connectTimeoutMs?: number;
 }
 
@@ -272,9 +293,18 @@ export interface RawSessionOptions {
 export async function rawSession(port: number, opts: RawSessionOptions = {}): Promise<RawSession> {
   const host = opts.host ?? LOOPBACK;
   let sock: Socket | TLSSocket = await new Promise<Socket | TLSSocket>((resolve, reject) => {
+    const local = opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {};
     const s: Socket | TLSSocket = opts.tls
-      ? tlsConnect({ host, port, rejectUnauthorized: false, servername: 'localhost' })
-      : connect({ host, port });
+      ? tlsConnect({
+          host,
+          port,
+          rejectUnauthorized: false,
+          servername: 'localhost',
+          ...local,
+          ...(opts.cert !== undefined ? { cert: readFileSync(opts.cert) } : {}),
+          ...(opts.key !== undefined ? { key: readFileSync(opts.key) } : {}),
+        })
+      : connect({ host, port, ...local });
     const t = setTimeout(() => {
       s.destroy();
       reject(new Error(`rawSession: connect to ${host}:${port} timed out`));

@@ -8,3 +8,4 @@ export * from './nginx.js';
 export * from './dovecot.js';
 export * from './smtp-sink.js';
 export * from './clients.js';
+export * from './certs.js';

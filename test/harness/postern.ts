@@ -39,22 +39,20 @@ export interface PosternHandle {
 
 export const posternBin = join(projectRoot, 'bin', 'postern.js');
 
-export async function startPostern(opts: { env?: Record<string, string>; setup?: (dir: Directory) => Promise<void> } = {}): Promise<PosternHandle> {
-  const dir = makeTempDir('postern');
-  const port = await freePort();
-  const configFile = join(dir, 'postern.toml');
-  initConfig(configFile, { port });
-  const env = { ...process.env, POSTERN_LOG_LEVEL: 'debug', ...opts.env };
-  const config = loadConfig(configFile, env);
-  if (opts.setup) {
-    const d = await openDirectory({ kind: 'sqlite', path: config.database.path });
-    try {
-      await opts.setup(d);
-    } finally {
-      await d.close();
-    }
-  }
-  const child: ChildProcess = spawn(process.execPath, [posternBin, 'serve', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A running `postern` child process with its output collected. */
+export interface PosternProcess {
+  pid: number;
+  logs: Array<Record<string, unknown>>;
+  output(): string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  /** SIGTERM (then SIGKILL after 5 s); resolves with the exit code. Idempotent. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `postern <args>` and waits until `port` accepts connections. */
+export async function spawnPostern(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; port: number }): Promise<PosternProcess> {
+  const child: ChildProcess = spawn(process.execPath, [posternBin, ...args], { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid!;
   trackProcess(pid, 'postern');
   const logs: Array<Record<string, unknown>> = [];
@@ -76,35 +74,65 @@ export async function startPostern(opts: { env?: Record<string, string>; setup?:
   child.stderr!.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  let exited = false;
-  child.on('exit', () => {
-    exited = true;
-  });
-  await waitForPort(port, 15_000, { abort: () => (exited ? 'postern exited' : undefined), diagnostics: () => output });
+  let done = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      done = true;
+      untrackProcess(pid);
+      resolve(code);
+    }),
+  );
+  await waitForPort(opts.port, 15_000, { abort: () => (done ? 'postern exited' : undefined), diagnostics: () => output });
+  return {
+    pid,
+    logs,
+    output: () => output,
+    exited,
+    async stop() {
+      if (!done && isAlive(pid)) {
+        process.kill(pid, 'SIGTERM');
+        if (!(await waitForExit(pid, 5000))) process.kill(pid, 'SIGKILL');
+      }
+      return exited;
+    },
+  };
+}
+
+export async function startPostern(opts: { env?: Record<string, string>; setup?: (dir: Directory) => Promise<void> } = {}): Promise<PosternHandle> {
+  const dir = makeTempDir('postern');
+  const port = await freePort();
+  const configFile = join(dir, 'postern.toml');
+  initConfig(configFile, { port });
+  const env = { ...process.env, POSTERN_LOG_LEVEL: 'debug', ...opts.env };
+  const config = loadConfig(configFile, env);
+  if (opts.setup) {
+    const d = await openDirectory({ kind: 'sqlite', path: config.database.path });
+    try {
+      await opts.setup(d);
+    } finally {
+      await d.close();
+    }
+  }
+  const proc = await spawnPostern(['serve', '-c', configFile], { env, port });
   let stopped = false;
-  const handle: PosternHandle = {
+  return {
     dir,
     configFile,
     config,
     port,
     authUrl: `127.0.0.1:${port}${config.listen.path}`,
     secret: config.secret.toString('latin1'),
-    pid,
-    logs,
-    output: () => output,
-    decisions: () => logs.filter((l) => l.event === 'auth'),
+    pid: proc.pid,
+    logs: proc.logs,
+    output: proc.output,
+    decisions: () => proc.logs.filter((l) => l.event === 'auth'),
     cli: (args, o = {}) => runProcess(process.execPath, [posternBin, ...args, '-c', configFile], { env, ...(o.input !== undefined ? { input: o.input } : {}) }),
     directory: () => openDirectory({ kind: 'sqlite', path: config.database.path }),
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (isAlive(pid)) {
-        process.kill(pid, 'SIGTERM');
-        if (!(await waitForExit(pid, 5000))) process.kill(pid, 'SIGKILL');
-      }
-      untrackProcess(pid);
+      await proc.stop();
       removeTempDir(dir);
     },
   };
-  return handle;
 }
