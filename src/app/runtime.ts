@@ -30,10 +30,11 @@ export function argon2Params(cfg: Config): Argon2Params {
 export async function openRuntime(cfg: Config): Promise<Runtime> {
   const directory = await openDirectory({ kind: cfg.database.kind, path: cfg.database.path });
   const resolver = createResolver({ ttlSeconds: cfg.dns.cache_seconds });
+  const params = argon2Params(cfg);
   const decide = createDecider({
     directory,
     resolver,
-    passwords: { verify: verifyPassword, dummyVerify },
+    passwords: { verify: verifyPassword, dummyVerify: (pw) => dummyVerify(pw, params) },
     settings: {
       failureWaitSeconds: cfg.auth.failure_wait_seconds,
       maxAttempts: cfg.auth.max_attempts,
@@ -41,7 +42,7 @@ export async function openRuntime(cfg: Config): Promise<Runtime> {
       recipientDelimiter: cfg.directory.recipient_delimiter,
     },
   });
-  return { directory, resolver, decide, argon2: argon2Params(cfg), close: () => directory.close() };
+  return { directory, resolver, decide, argon2: params, close: () => directory.close() };
 }
 
 /**

@@ -6,6 +6,7 @@
  * via commander's own error path (which honours exitOverride in tests and embedding).
  * Password hashes are never printed: only their scheme.
  */
+import { checkStoredHash } from '../passwords/index.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPorts, CertMatch, Directory, Mailbox, MailboxChanges, RouteKind } from '../directory/types.js';
 import { DirectoryError } from '../directory/types.js';
@@ -91,7 +92,12 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
 
   async function newPassword(opts: { passwordStdin?: boolean; passwordHash?: string }, prompt: boolean): Promise<string | undefined> {
     if (opts.passwordStdin && opts.passwordHash !== undefined) throw new UsageError('use either --password-stdin or --password-hash, not both');
-    if (opts.passwordHash !== undefined) return opts.passwordHash; // an existing Dovecot hash, stored as given
+    if (opts.passwordHash !== undefined) {
+      // An existing Dovecot hash is stored as given, but only one Postern can verify.
+      const problem = checkStoredHash(opts.passwordHash);
+      if (problem) throw new UsageError(`--password-hash: ${problem.message}`);
+      return opts.passwordHash;
+    }
     let plain: string;
     if (opts.passwordStdin) {
       plain = (await readStdin()).replace(/\r?\n$/, '');

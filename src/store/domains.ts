@@ -9,16 +9,21 @@ import { inUseOr, now, uniqueOr, type Store } from './rows.js';
 import type { DB } from './schema.js';
 import { parseDomainName } from './validate.js';
 
+/** The domain that `alias` is a domain alias of, if it is one. */
+function aliasedDomain(db: Kysely<DB>, alias: string): Promise<{ name: string } | undefined> {
+  return db
+    .selectFrom('domain_aliases as da')
+    .innerJoin('domains as d', 'd.id', 'da.domain_id')
+    .select('d.name')
+    .where('da.alias', '=', alias)
+    .executeTakeFirst();
+}
+
 /** The served domain `name` (canonical, not an alias) or DirectoryError('not-found') with a way forward. */
 export async function requireDomain(db: Kysely<DB>, name: string): Promise<{ id: number; name: string }> {
   const row = await db.selectFrom('domains').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
   if (row) return { id: Number(row.id), name: row.name };
-  const alias = await db
-    .selectFrom('domain_aliases as da')
-    .innerJoin('domains as d', 'd.id', 'da.domain_id')
-    .select('d.name')
-    .where('da.alias', '=', name)
-    .executeTakeFirst();
+  const alias = await aliasedDomain(db, name);
   if (alias) {
     throw new DirectoryError('invalid', `"${name}" is an alias of domain "${alias.name}": use "${alias.name}" instead`);
   }
@@ -31,12 +36,7 @@ export async function addDomain(s: Store, input: string): Promise<Domain> {
     if (await trx.selectFrom('domains').select('id').where('name', '=', name).executeTakeFirst()) {
       throw new DirectoryError('exists', `domain "${name}" already exists`);
     }
-    const alias = await trx
-      .selectFrom('domain_aliases as da')
-      .innerJoin('domains as d', 'd.id', 'da.domain_id')
-      .select('d.name')
-      .where('da.alias', '=', name)
-      .executeTakeFirst();
+    const alias = await aliasedDomain(trx, name);
     if (alias) {
       throw new DirectoryError(
         'exists',
@@ -106,12 +106,7 @@ export async function addDomainAlias(s: Store, aliasInput: string, domainInput: 
     if (await trx.selectFrom('domains').select('id').where('name', '=', alias).executeTakeFirst()) {
       throw new DirectoryError('exists', `"${alias}" is already a domain of its own: it cannot also be an alias`);
     }
-    const current = await trx
-      .selectFrom('domain_aliases as da')
-      .innerJoin('domains as d', 'd.id', 'da.domain_id')
-      .select('d.name')
-      .where('da.alias', '=', alias)
-      .executeTakeFirst();
+    const current = await aliasedDomain(trx, alias);
     if (current) throw new DirectoryError('exists', `"${alias}" is already an alias of domain "${current.name}"`);
     await uniqueOr(s, `"${alias}" is already a domain alias`, () =>
       trx.insertInto('domain_aliases').values({ alias, domain_id: domain.id, created_at: now() }).execute(),

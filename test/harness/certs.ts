@@ -41,6 +41,9 @@ export interface TestCa {
   remove(): void;
 }
 
+/** P-256 keys: generated in milliseconds, where RSA takes about 0.2 s each. */
+const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+
 function openssl(args: string[], cwd: string): string {
   return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
@@ -78,7 +81,7 @@ export function makeTestCa(subj = '/O=Example Org/CN=Postern Test CA'): TestCa {
   };
   const selfSigned = (name: string, s: string): TestCert => {
     checkName(name);
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', s], dir);
+    openssl(['req', '-x509', ...NEW_KEY, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', s], dir);
     return certInfo(dir, name);
   };
   try {
@@ -87,7 +90,7 @@ export function makeTestCa(subj = '/O=Example Org/CN=Postern Test CA'): TestCa {
     const issue = (name: string, s: string): TestCert => {
       checkName(name);
       if (name === 'ca') throw new Error('certs: "ca" is the CA itself');
-      openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', s], dir);
+      openssl(['req', ...NEW_KEY, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', s], dir);
       openssl(
         ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', String(++serial), '-days', '2', '-out', `${name}.pem`],
         dir,
