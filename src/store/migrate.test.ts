@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { openDirectory, SchemaVersionError } from './index.js';
 import { MIGRATION_TABLE } from './migrate.js';
+import { openSqlite, sqliteErrorCode } from './sqlite-binding.js';
 import { tempFolder } from './test-support.js';
 
 describe('openDirectory (sqlite)', () => {
@@ -22,11 +22,11 @@ describe('openDirectory (sqlite)', () => {
     await dir.ping();
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     await dir.close();
-    const raw = new Database(file, { readonly: true });
+    const raw = openSqlite(file);
     try {
-      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-      const fks = raw.prepare(`select count(*) as n from pragma_foreign_key_list('mailboxes')`).get() as { n: number };
-      assert.equal(fks.n, 1);
+      assert.deepEqual(raw.prepare('PRAGMA journal_mode').all([]).map((r) => ({ ...(r as object) })), [{ journal_mode: 'wal' }]);
+      const [fks] = raw.prepare(`select count(*) as n from pragma_foreign_key_list('mailboxes')`).all([]) as Array<{ n: number }>;
+      assert.equal(fks?.n, 1);
     } finally {
       raw.close();
     }
@@ -40,9 +40,9 @@ describe('openDirectory (sqlite)', () => {
     const second = await openDirectory({ kind: 'sqlite', path: file });
     assert.equal((await second.findLogin('a@example.com'))?.mailbox.passwordHash, '{PLAIN}x');
     await second.close();
-    const raw = new Database(file, { readonly: true });
+    const raw = openSqlite(file);
     try {
-      const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all() as Array<{ name: string }>;
+      const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
       assert.deepEqual(rows.map((r) => r.name), ['0001-initial']);
     } finally {
       raw.close();
@@ -52,13 +52,13 @@ describe('openDirectory (sqlite)', () => {
   it('enforces foreign keys at the database level', async () => {
     const dir = await openDirectory({ kind: 'sqlite', path: file });
     await dir.close();
-    const raw = new Database(file);
-    raw.pragma('foreign_keys = ON');
+    const raw = openSqlite(file);
+    raw.exec('PRAGMA foreign_keys = ON');
     try {
       assert.throws(
-        () => raw.prepare(`insert into mailboxes (address, domain_id, protocols, created_at, updated_at) values ('x@y', 42, 'imap', '', '')`).run(),
+        () => raw.prepare(`insert into mailboxes (address, domain_id, protocols, created_at, updated_at) values ('x@y', 42, 'imap', '', '')`).run([]),
         // The code sqlite.ts maps to DirectoryError('in-use') when a concurrent writer races a delete.
-        (err: unknown) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY',
+        (err: unknown) => sqliteErrorCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
       );
     } finally {
       raw.close();
@@ -68,8 +68,8 @@ describe('openDirectory (sqlite)', () => {
   it('refuses a database written by a newer Postern, naming both versions', async () => {
     const dir = await openDirectory({ kind: 'sqlite', path: file });
     await dir.close();
-    const raw = new Database(file);
-    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0002-future-thing', '2030-01-01T00:00:00.000Z')`).run();
+    const raw = openSqlite(file);
+    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0002-future-thing', '2030-01-01T00:00:00.000Z')`).run([]);
     raw.close();
     await assert.rejects(openDirectory({ kind: 'sqlite', path: file }), (err: unknown) => {
       assert.ok(err instanceof SchemaVersionError);

@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import {
   CompiledQuery,
   SqliteDialect,
@@ -15,6 +14,7 @@ import {
   type SqliteDialectConfig,
 } from 'kysely';
 import type { Engine } from './engine.js';
+import { openSqlite, sqliteErrorCode, type SqliteConnection } from './sqlite-binding.js';
 
 /** How long a writer waits for another process (server vs CLI) to release the lock. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -27,8 +27,8 @@ const STATEMENT_CACHE_SIZE = 256;
  * keep recently used statements. Reuse is safe: Kysely serialises all queries on the one
  * connection, and SQLite re-prepares a cached statement itself after a schema change.
  */
-function withStatementCache(db: Database.Database): SqliteDatabase {
-  const cache = new Map<string, Database.Statement>();
+function withStatementCache(db: SqliteConnection): SqliteDatabase {
+  const cache = new Map<string, ReturnType<SqliteConnection['prepare']>>();
   return {
     close() {
       cache.clear();
@@ -86,21 +86,16 @@ function createPrivateFile(file: string): void {
   }
 }
 
-function sqliteCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 export function openSqliteEngine(file: string): Engine {
   const resolved = path.resolve(file);
   createPrivateFile(resolved);
-  const db = new Database(resolved, { timeout: BUSY_TIMEOUT_MS });
+  const db = openSqlite(resolved);
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA foreign_keys = ON');
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // Durable at every checkpoint and much faster than FULL; the WAL survives a crash.
-    db.pragma('synchronous = NORMAL');
+    db.exec('PRAGMA synchronous = NORMAL');
   } catch (err) {
     db.close();
     throw err;
@@ -109,9 +104,9 @@ export function openSqliteEngine(file: string): Engine {
     flavour: 'sqlite',
     dialect: new ImmediateSqliteDialect({ database: withStatementCache(db) }),
     isUniqueViolation: (err) => {
-      const code = sqliteCode(err);
+      const code = sqliteErrorCode(err);
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
     },
-    isForeignKeyViolation: (err) => sqliteCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
+    isForeignKeyViolation: (err) => sqliteErrorCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
   };
 }

@@ -22,7 +22,7 @@ import {
   type DovecotHandle,
   type NginxHandle,
 } from '../harness/index.js';
-import { posternBin, spawnPostern, type PosternProcess } from '../harness/postern.js';
+import { posternBin, spawnPostern, waitForLog, type PosternProcess } from '../harness/postern.js';
 
 const dirs: string[] = [];
 const env = { ...process.env, POSTERN_AUTH_FAILURE_WAIT_SECONDS: '1' };
@@ -50,11 +50,11 @@ test('"postern serve" in an empty folder creates its configuration, answers heal
     assert.equal(health.stdout, 'ok\n');
     const ready = await runCurl(['-s', `http://127.0.0.1:${port}/readyz`]);
     assert.equal(ready.stdout, 'ready\n');
-    assert.ok(proc.logs.some((l) => l.event === 'empty-directory'), 'an empty directory is pointed out');
+    await waitForLog(proc.logs, (l) => l.event === 'empty-directory');
   } finally {
     assert.equal(await proc.stop(), 0, proc.output());
   }
-  assert.ok(proc.logs.some((l) => l.event === 'stopping'));
+  assert.ok(proc.logs.some((l) => l.event === 'stopping'), 'the stop is logged (the log is flushed before exit)');
 });
 
 describe('init, the CLI and serve, used by a real nginx', () => {
@@ -183,8 +183,8 @@ describe('init, the CLI and serve, used by a real nginx', () => {
     assert.equal(bob.retr?.subject, 'hello bob');
     const carol = await runImapClient({ port: nginx.ports.imap!, user: 'carol@example.com', password: 'carol-imported' });
     assert.equal(carol.login?.tagged?.replace(/^\S+ /, ''), 'NO [CONTACTADMIN] Account disabled', 'imported with nologin: disabled');
-    const decisions = server.logs.filter((l) => l.event === 'auth');
-    assert.deepEqual(decisions.map((d) => d.reason), ['ok', 'ok', 'disabled']);
-    assert.ok(server.logs.some((l) => l.event === 'password-upgraded' && l.mailbox === 'bob@example.com' && l.from === 'SHA512-CRYPT'));
+    await waitForLog(server.logs, (l) => l.event === 'auth' && l.user === 'carol@example.com');
+    assert.deepEqual(server.logs.filter((l) => l.event === 'auth').map((d) => d.reason), ['ok', 'ok', 'disabled']);
+    await waitForLog(server.logs, (l) => l.event === 'password-upgraded' && l.mailbox === 'bob@example.com' && l.from === 'SHA512-CRYPT');
   });
 });

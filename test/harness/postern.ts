@@ -30,6 +30,11 @@ export interface PosternHandle {
   output(): string;
   /** Decision log lines (`event: "auth"`). */
   decisions(): Array<Record<string, unknown>>;
+  /**
+   * The first decision line (from `logs[since]` on) that `match` accepts, waiting for it:
+   * Postern writes its log asynchronously, so a line may arrive after the client is done.
+   */
+  waitForDecision(match: (line: Record<string, unknown>) => boolean, opts?: { since?: number; timeoutMs?: number }): Promise<Record<string, unknown>>;
   /** Runs `postern <args>` against this configuration. */
   cli(args: string[], opts?: { input?: string }): Promise<ProcessResult>;
   /** Opens the directory (WAL: safe beside the running server); close it after use. */
@@ -126,6 +131,8 @@ export async function startPostern(opts: { env?: Record<string, string>; setup?:
     logs: proc.logs,
     output: proc.output,
     decisions: () => proc.logs.filter((l) => l.event === 'auth'),
+    waitForDecision: (match, o = {}) =>
+      waitForLog(proc.logs, (l) => l.event === 'auth' && match(l), { since: o.since ?? 0, timeoutMs: o.timeoutMs ?? 5000 }),
     cli: (args, o = {}) => runProcess(process.execPath, [posternBin, ...args, '-c', configFile], { env, ...(o.input !== undefined ? { input: o.input } : {}) }),
     directory: () => openDirectory({ kind: 'sqlite', path: config.database.path }),
     async stop() {
@@ -135,4 +142,20 @@ export async function startPostern(opts: { env?: Record<string, string>; setup?:
       removeTempDir(dir);
     },
   };
+}
+
+/** Waits for a line of `logs[since..]` that `match` accepts (polled: the array only grows). */
+export async function waitForLog(
+  logs: Array<Record<string, unknown>>,
+  match: (line: Record<string, unknown>) => boolean,
+  opts: { since?: number; timeoutMs?: number } = {},
+): Promise<Record<string, unknown>> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = logs.slice(opts.since ?? 0).find(match);
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms (${logs.length} lines)`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
