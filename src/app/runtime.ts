@@ -8,7 +8,9 @@ import { createDecider, type Decider, type Outcome } from '../decision/decide.js
 import type { Directory } from '../directory/types.js';
 import { createResolver, type Resolver } from '../dns/resolver.js';
 import type { Logger } from '../log/logger.js';
-import { dummyVerify, hashPassword, needsUpgrade, schemeOf, verifyPassword, type Argon2Params } from '../passwords/index.js';
+import { createCredentialCache, type CacheEntry } from '../cache/credential-cache.js';
+import { createMemoryStore } from '../cache/expiring-store.js';
+import { createHashPool, dummyVerify, hashPassword, needsUpgrade, schemeOf, verifyPassword, type Argon2Params } from '../passwords/index.js';
 import { openDirectory } from '../store/index.js';
 
 export interface Runtime {
@@ -31,10 +33,20 @@ export async function openRuntime(cfg: Config): Promise<Runtime> {
   const directory = await openDirectory({ kind: cfg.database.kind, path: cfg.database.path });
   const resolver = createResolver({ ttlSeconds: cfg.dns.cache_seconds });
   const params = argon2Params(cfg);
+  const pool = createHashPool({ concurrency: cfg.passwords.hash_concurrency, maxQueue: cfg.passwords.hash_queue });
+  const cache = createCredentialCache(createMemoryStore<CacheEntry>({ maxEntries: cfg.cache.max_entries }), {
+    ttlSeconds: cfg.cache.ttl_seconds,
+    negativeTtlSeconds: cfg.cache.negative_ttl_seconds,
+    staleSeconds: cfg.cache.stale_seconds,
+  });
   const decide = createDecider({
     directory,
     resolver,
-    passwords: { verify: verifyPassword, dummyVerify: (pw) => dummyVerify(pw, params) },
+    ...(cache ? { cache } : {}),
+    passwords: {
+      verify: (stored, pw) => pool.run(() => verifyPassword(stored, pw)),
+      dummyVerify: (pw) => pool.run(() => dummyVerify(pw, params)),
+    },
     settings: {
       failureWaitSeconds: cfg.auth.failure_wait_seconds,
       maxAttempts: cfg.auth.max_attempts,

@@ -73,6 +73,18 @@ upgrade_on_login = true
 argon2_memory_kib = 19456
 argon2_iterations = 2
 argon2_parallelism = 1
+# Verifications at once, and how many may wait before logins get a temporary failure.
+hash_concurrency = 4
+hash_queue = 200
+
+[cache]
+# A verified password is trusted this long without hashing again; 0 turns the cache off.
+# Entries are keyed by an HMAC of login and password and die with any password change.
+ttl_seconds = 3600
+negative_ttl_seconds = 300
+# While the database is unavailable, logins verified this recently still work; 0 never.
+stale_seconds = 3600
+max_entries = 100000
 
 [dns]
 cache_seconds = 60

@@ -72,9 +72,32 @@ export const configSchema = z
         argon2_memory_kib: z.number().int().min(1024).max(4194304).default(19456),
         argon2_iterations: z.number().int().min(1).max(100).default(2),
         argon2_parallelism: z.number().int().min(1).max(16).default(1),
+        /** Verifications running at once (libuv's thread pool has 4 threads by default). */
+        hash_concurrency: z.number().int().min(1).max(256).default(4),
+        /** Verifications allowed to wait; beyond that a login gets a temporary failure at once. */
+        hash_queue: z.number().int().min(0).max(100000).default(200),
       })
       .strict()
-      .default({ upgrade_on_login: true, argon2_memory_kib: 19456, argon2_iterations: 2, argon2_parallelism: 1 }),
+      .default({
+        upgrade_on_login: true,
+        argon2_memory_kib: 19456,
+        argon2_iterations: 2,
+        argon2_parallelism: 1,
+        hash_concurrency: 4,
+        hash_queue: 200,
+      }),
+    cache: z
+      .object({
+        /** How long a verified password is trusted without hashing again (Dovecot: 1 h); 0 turns the cache off. */
+        ttl_seconds: z.number().int().min(0).max(86400).default(3600),
+        /** How long a wrong password (or unknown login) is remembered. */
+        negative_ttl_seconds: z.number().int().min(0).max(86400).default(300),
+        /** While the directory is unavailable, logins verified this recently still work (Dovecot does this); 0 never. */
+        stale_seconds: z.number().int().min(0).max(7 * 86400).default(3600),
+        max_entries: z.number().int().min(100).max(10_000_000).default(100_000),
+      })
+      .strict()
+      .default({ ttl_seconds: 3600, negative_ttl_seconds: 300, stale_seconds: 3600, max_entries: 100_000 }),
     dns: z
       .object({
         /** How long a backend host name's address is reused. */

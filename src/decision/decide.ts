@@ -6,9 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AuthDecision, AuthRequest, Protocol } from '../authhttp/types.js';
+import type { CredentialCache, StaleLogin } from '../cache/credential-cache.js';
 import type { Backend, DirectoryReader, Mailbox } from '../directory/types.js';
 import type { Resolver } from '../dns/resolver.js';
 import { inNetworks, parseNetworks } from '../net/cidr.js';
+import { HashPoolOverloaded, PasswordHashError } from '../passwords/index.js';
 import { refusal, type Reason, type RefusalKind } from './outcome.js';
 import { parseRcptLine } from './recipient.js';
 
@@ -30,6 +32,8 @@ export interface DeciderDeps {
   resolver: Resolver;
   passwords: PasswordVerifier;
   settings: DecisionSettings;
+  /** Absent when the auth cache is off. */
+  cache?: CredentialCache;
 }
 
 export interface Outcome {
@@ -40,6 +44,8 @@ export interface Outcome {
   backend?: string;
   /** Set when a password was verified, so the caller may upgrade its hash. */
   verified?: { mailbox: Mailbox; password: Buffer };
+  /** How the auth cache took part: `hit` (no hashing), or `stale` (the directory was unavailable). */
+  cache?: 'hit' | 'stale';
 }
 
 /** Optional human-readable steps, for `postern test-login`. */
@@ -57,7 +63,7 @@ function loginText(raw: Buffer, t?: Trace): string | null {
 }
 
 export function createDecider(deps: DeciderDeps): Decider {
-  const { directory, resolver, passwords, settings } = deps;
+  const { directory, resolver, passwords, settings, cache } = deps;
 
   function refuse(kind: RefusalKind, reason: Reason, req: AuthRequest, extra: Partial<Outcome> = {}): Outcome {
     // nginx-auth-http.md §2.3/§2.5: Auth-Wait lets the client retry on the same connection;
@@ -147,8 +153,30 @@ export function createDecider(deps: DeciderDeps): Decider {
 
   async function plain(req: AuthRequest, t: Trace): Promise<Outcome> {
     const address = loginAddress(req.user, t);
+    const fp = cache && address !== null ? cache.fingerprint(address, req.pass) : undefined;
+    try {
+      return await passwordLogin(req, address, fp, t);
+    } catch (err) {
+      // The directory is unavailable: a login verified recently may still be answered (Dovecot's
+      // stale cache), with the rules and route it had then. Anything else fails closed.
+      const stale = fp && !(err instanceof HashPoolOverloaded) && !(err instanceof PasswordHashError) ? await cache!.stale(fp) : undefined;
+      if (!stale) throw err;
+      t?.push(`the directory failed (${(err as Error).message}); answering from the auth cache`);
+      return staleLogin(req, stale, t, err);
+    }
+  }
+
+  async function passwordLogin(req: AuthRequest, address: string | null, fp: string | undefined, t: Trace): Promise<Outcome> {
     const target = address ? await directory.findLogin(address) : null;
-    if (!target) return unknownLogin(req, address, t);
+    if (!target) {
+      if (fp && (await cache!.knownBad(fp, null))) {
+        t?.push('unknown user (remembered by the auth cache)');
+        return refuse('invalid', 'unknown-user', req, { cache: 'hit' });
+      }
+      const out = await unknownLogin(req, address, t);
+      if (fp && out.reason === 'unknown-user') await cache!.rememberBad(fp, null);
+      return out;
+    }
     const { mailbox, via } = target;
     t?.push(via === 'address' ? `mailbox ${mailbox.address}` : `"${address}" is an ${via} of mailbox ${mailbox.address}`);
     if (!mailbox.passwordHash) {
@@ -156,16 +184,43 @@ export function createDecider(deps: DeciderDeps): Decider {
       t?.push('mailbox has no password set');
       return refuse('invalid', 'no-password', req, { mailbox: mailbox.address });
     }
-    if (!(await passwords.verify(mailbox.passwordHash, req.pass))) {
+    let verifiedNow = false;
+    let hit = false;
+    if (fp && (await cache!.knownGood(fp, mailbox))) {
+      t?.push('password verified earlier (auth cache)');
+      hit = true;
+    } else if (fp && (await cache!.knownBad(fp, mailbox))) {
+      t?.push('wrong password (remembered by the auth cache)');
+      return refuse('invalid', 'bad-credentials', req, { mailbox: mailbox.address, cache: 'hit' });
+    } else if (await passwords.verify(mailbox.passwordHash, req.pass)) {
+      t?.push('password verified');
+      verifiedNow = true;
+    } else {
       t?.push('wrong password');
+      if (fp) await cache!.rememberBad(fp, mailbox);
       return refuse('invalid', 'bad-credentials', req, { mailbox: mailbox.address });
     }
-    t?.push('password verified');
-    // The backend knows the mailbox by its canonical address, not by the alias, domain alias
-    // or spelling (backends may be case-sensitive) the client used.
-    const login = loginText(req.user) === mailbox.address ? {} : { user: mailbox.address };
-    const out = await admit(req, mailbox, t, login);
-    return out.decision.kind === 'ok' ? { ...out, verified: { mailbox, password: req.pass } } : out;
+    const out = await admit(req, mailbox, t, canonicalLogin(req, mailbox.address));
+    if (out.decision.kind !== 'ok') return out;
+    if (fp) await cache!.rememberGood(fp, mailbox, req.protocol, { backend: out.backend!, server: out.decision.server, port: out.decision.port });
+    return verifiedNow ? { ...out, verified: { mailbox, password: req.pass } } : hit ? { ...out, cache: 'hit' } : out;
+  }
+
+  /** The backend knows the mailbox by its canonical address, not by the alias, domain alias or spelling (backends may be case-sensitive) the client used. */
+  function canonicalLogin(req: AuthRequest, address: string): { user?: string } {
+    return loginText(req.user) === address ? {} : { user: address };
+  }
+
+  function staleLogin(req: AuthRequest, s: StaleLogin, t: Trace, cause: unknown): Outcome {
+    const who = { mailbox: s.address };
+    if (!s.enabled) return refuse('disabled', 'disabled', req, who);
+    if (!s.protocols.includes(req.protocol)) return refuse('protocol', 'protocol-denied', req, who);
+    if (s.networks.length > 0 && !inNetworks(req.clientIp, parseNetworks(s.networks))) return refuse('network', 'network-denied', req, who);
+    const route = s.routes[req.protocol];
+    if (!route) throw cause; // never sent to a backend for this protocol: nothing to go on
+    t?.push(`backend "${route.backend}" → ${route.server}:${route.port} (as when last verified)`);
+    const decision: AuthDecision = { kind: 'ok', server: route.server, port: route.port, ...canonicalLogin(req, s.address) };
+    return { decision, reason: 'ok-stale-cache', backend: route.backend, cache: 'stale', ...who };
   }
 
   async function external(req: AuthRequest, t: Trace): Promise<Outcome> {
@@ -245,6 +300,23 @@ export function createDecider(deps: DeciderDeps): Decider {
   }
 
   return async function decide(req: AuthRequest, trace?: string[]): Promise<Outcome> {
+    try {
+      return await byMethod(req, trace);
+    } catch (err) {
+      if (err instanceof HashPoolOverloaded) {
+        trace?.push(err.message);
+        return tempfail('overloaded', req);
+      }
+      if (err instanceof PasswordHashError) {
+        // The stored hash is broken or of a scheme Postern cannot check: the operator must fix it.
+        trace?.push(`the stored password hash cannot be checked: ${err.message}`);
+        return tempfail('bad-hash', req);
+      }
+      throw err;
+    }
+  };
+
+  async function byMethod(req: AuthRequest, trace: Trace): Promise<Outcome> {
     switch (req.method) {
       case 'plain':
         return plain(req, trace);
@@ -258,5 +330,5 @@ export function createDecider(deps: DeciderDeps): Decider {
         trace?.push(`${req.method} is not available yet`);
         return refuse('method', 'method-unsupported', req);
     }
-  };
+  }
 }

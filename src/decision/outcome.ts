@@ -10,6 +10,8 @@ export type Reason =
   // success
   | 'ok'
   | 'ok-legacy-route'
+  /** The directory was unavailable; answered from a recently verified login (auth cache). */
+  | 'ok-stale-cache'
   // refusals the client caused
   | 'bad-credentials'
   | 'unknown-user'
@@ -29,6 +31,8 @@ export type Reason =
   | 'no-port'
   | 'dns-failure'
   | 'bad-hash'
+  /** Too many password verifications waiting: refused at once rather than miss nginx's deadline. */
+  | 'overloaded'
   | 'bad-request'
   | 'internal-error'
   | 'timeout'

@@ -165,6 +165,22 @@ describe('failing closed', () => {
     }
   });
 
+  test('with the database down, a login verified within cache.stale_seconds is still answered; others are not', async () => {
+    const x = await start();
+    try {
+      const secret = x.cfg.secret.toString();
+      assert.match(await ask(x.port, request({}, secret)), /^HTTP\/1\.0 200 OK\r\nAuth-Status: OK\r\n/);
+      await x.rt.directory.close();
+      assert.equal(await ask(x.port, request({}, secret)), 'HTTP/1.0 200 OK\r\nAuth-Status: OK\r\nAuth-Server: 127.0.0.1\r\nAuth-Port: 10143\r\n\r\n');
+      const line = lines.findLast((l) => l.event === 'auth')!;
+      assert.deepEqual([line.reason, line.cache, line.mailbox], ['ok-stale-cache', 'stale', 'alice@example.com']);
+      const wrong = await ask(x.port, request({ 'Auth-Pass': 'wrong' }, secret));
+      assert.equal(wrong, 'HTTP/1.0 200 OK\r\nAuth-Status: [UNAVAILABLE] Temporary server problem, try again later\r\n\r\n');
+    } finally {
+      await stop(x);
+    }
+  });
+
   test('a decision that takes too long becomes a temporary failure before nginx gives up', async () => {
     const x = await start(
       (c) => ({ ...c, auth: { ...c.auth, decision_timeout_ms: 200 } }),

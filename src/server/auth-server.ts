@@ -150,6 +150,7 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
       reason: outcome.reason satisfies Reason,
       mailbox: outcome.mailbox,
       backend: outcome.backend,
+      cache: outcome.cache,
       latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
     };
     if (d.kind === 'ok') line.server = `${d.server}:${d.port}`;

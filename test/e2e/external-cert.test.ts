@@ -97,22 +97,17 @@ after(async () => {
   ca?.remove();
 });
 
-/** The decision Postern logged after `count` earlier ones (its log line may trail the client). */
-async function decisionAfter(count: number): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 3000;
-  while (postern.decisions().length <= count) {
-    if (Date.now() > deadline) throw new Error(`no decision logged after ${count}:\n${postern.output()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return postern.decisions()[count] ?? {};
-}
-
-/** The one decision a single login attempt made: exactly one new line, with these fields. */
-async function assertOneDecision(count: number, expected: Record<string, unknown>): Promise<void> {
-  const d = await decisionAfter(count);
-  assert.equal(postern.decisions().length, count + 1, 'one auth request per attempt');
+/**
+ * The one decision a single login attempt made: exactly one decision line from
+ * `postern.logs[since]` on (waited for: Postern's log line may trail the client), with these
+ * fields. Returns the log index just past it, where the lines of a next attempt start.
+ */
+async function assertOneDecision(since: number, expected: Record<string, unknown>): Promise<number> {
+  const d = await postern.waitForDecision(() => true, { since, timeoutMs: 3000 });
+  assert.equal(postern.logs.slice(since).filter((l) => l.event === 'auth').length, 1, 'one auth request per attempt');
   const picked = Object.fromEntries(Object.keys(expected).map((k) => [k, d[k]]));
   assert.deepEqual(picked, expected, JSON.stringify(d));
+  return postern.logs.indexOf(d, since) + 1;
 }
 
 function certArgs(c: TestCert): { tls: 'implicit'; certfile: string; keyfile: string } {
@@ -133,7 +128,7 @@ describe('AUTH EXTERNAL through nginx with client certificates', () => {
   });
 
   test('IMAP AUTHENTICATE EXTERNAL with alice\'s CA-signed certificate opens her mailbox (fingerprint mapping)', async () => {
-    const n = postern.decisions().length;
+    const n = postern.logs.length;
     const res = await runImapClient({ port: nginx.ports.imaps!, ...certArgs(alice), mech: 'external', fetch: true });
     assert.ok(res.ok, JSON.stringify(res.transcript));
     assert.ok(res.capability?.includes('AUTH=EXTERNAL'), JSON.stringify(res.capability));
@@ -149,21 +144,21 @@ describe('AUTH EXTERNAL through nginx with client certificates', () => {
   });
 
   test('the optional_no_ca listener verifies a CA-signed certificate too (SASL-IR, empty line as empty authzid)', async () => {
-    const n = postern.decisions().length;
+    const n = postern.logs.length;
     const res = await runImapClient({ port: nginx.ports.imapsNoCa!, ...certArgs(alice), mech: 'external', sasl_ir: true, fetch: true });
     assert.ok(res.ok, JSON.stringify(res.transcript));
     assert.equal(res.login?.challenge, null, 'no continuation with an initial response');
     assert.deepEqual(res.messages?.map((m) => m.subject), [ALICE_SUBJECT]);
     await assertOneDecision(n, { reason: 'ok', mailbox: 'alice@example.com' });
 
-    const m = postern.decisions().length;
+    const m = postern.logs.length;
     const empty = await runImapClient({ port: nginx.ports.imaps!, ...certArgs(alice), mech: 'external', empty_response: '' });
     assert.ok(empty.ok, JSON.stringify(empty.transcript));
     await assertOneDecision(m, { user: '', reason: 'ok', mailbox: 'alice@example.com' });
   });
 
   test('SMTP AUTH EXTERNAL with bob\'s certificate (subject mapping): 235, XCLIENT LOGIN=bob, mail delivered', async () => {
-    const n = postern.decisions().length;
+    const n = postern.logs.length;
     const before = sink.messages.length;
     const res = await runSmtpClient({
       port: nginx.ports.submissions!,
@@ -191,7 +186,7 @@ describe('AUTH EXTERNAL through nginx with client certificates', () => {
   });
 
   test('mallory\'s CA-signed but unmapped certificate is refused (external-unmapped)', async () => {
-    const n = postern.decisions().length;
+    const n = postern.logs.length;
     const res = await runImapClient({ port: nginx.ports.imaps!, ...certArgs(mallory), mech: 'external' });
     assert.equal(res.ok, false);
     assert.equal(untagged(res.login?.tagged), REFUSED_IMAP, JSON.stringify(res.transcript));
@@ -199,7 +194,7 @@ describe('AUTH EXTERNAL through nginx with client certificates', () => {
   });
 
   test('a self-signed certificate: refused by Postern behind optional_no_ca, cut off by nginx behind optional', async () => {
-    const n = postern.decisions().length;
+    const n = postern.logs.length;
     const res = await runImapClient({ port: nginx.ports.imapsNoCa!, ...certArgs(selfsigned), mech: 'external' });
     assert.equal(res.ok, false);
     assert.equal(untagged(res.login?.tagged), REFUSED_IMAP, JSON.stringify(res.transcript));
@@ -222,25 +217,25 @@ describe('AUTH EXTERNAL through nginx with client certificates', () => {
   });
 
   test('EXTERNAL without a client certificate, or without TLS at all, is refused (external-untrusted)', async () => {
-    let n = postern.decisions().length;
+    let n = postern.logs.length;
     const noCert = await runImapClient({ port: nginx.ports.imaps!, tls: 'implicit', mech: 'external' });
     assert.equal(untagged(noCert.login?.tagged), REFUSED_IMAP, JSON.stringify(noCert.transcript));
     await assertOneDecision(n, { reason: 'external-untrusted', mailbox: undefined });
 
-    n = postern.decisions().length;
+    n = postern.logs.length;
     const plain = await runImapClient({ port: nginx.ports.imapPlain!, tls: 'none', mech: 'external', authzid: 'alice@example.com' });
     assert.ok(plain.capability?.includes('AUTH=EXTERNAL'), 'nginx advertises EXTERNAL without TLS');
     assert.equal(untagged(plain.login?.tagged), REFUSED_IMAP, JSON.stringify(plain.transcript));
     await assertOneDecision(n, { user: 'alice@example.com', reason: 'external-untrusted', mailbox: undefined });
 
-    n = postern.decisions().length;
+    n = postern.logs.length;
     const smtp = await runSmtpClient({ port: nginx.ports.submissions!, tls: 'implicit', mech: 'external-ir' });
     assert.deepEqual(smtp.auth, { code: 535, text: '5.7.8 Certificate not accepted' });
     await assertOneDecision(n, { protocol: 'smtp', reason: 'external-untrusted' });
   });
 
   test('alice\'s certificate asking for bob\'s mailbox is refused; the same connection may then log in as alice', async () => {
-    const n = postern.decisions().length;
+    const n = postern.logs.length;
     const s = await rawSession(nginx.ports.imaps!, { tls: true, cert: alice.cert, key: alice.key });
     try {
       await s.expect(/^\* OK/);
@@ -248,11 +243,11 @@ describe('AUTH EXTERNAL through nginx with client certificates', () => {
       const t0 = Date.now();
       assert.equal(await s.command(`a1 AUTHENTICATE EXTERNAL ${b64('bob@example.com')}`, /^a1 /), `a1 ${REFUSED_IMAP}`);
       assert.ok(Date.now() - t0 >= 900, 'nginx waited Auth-Wait before answering');
-      await assertOneDecision(n, { user: 'bob@example.com', attempt: 1, result: 'fail', reason: 'external-unmapped', mailbox: 'alice@example.com' });
+      const next = await assertOneDecision(n, { user: 'bob@example.com', attempt: 1, result: 'fail', reason: 'external-unmapped', mailbox: 'alice@example.com' });
 
       // An authorization identity naming her own mailbox is fine.
       assert.match(await s.command(`a2 AUTHENTICATE EXTERNAL ${b64('alice@example.com')}`, /^a2 /, 8000), /^a2 OK /);
-      await assertOneDecision(n + 1, { user: 'alice@example.com', attempt: 2, reason: 'ok', mailbox: 'alice@example.com' });
+      await assertOneDecision(next, { user: 'alice@example.com', attempt: 2, reason: 'ok', mailbox: 'alice@example.com' });
       await s.command('a3 SELECT INBOX', /^\* 1 EXISTS$/);
       await s.expect(/^a3 OK /);
     } finally {

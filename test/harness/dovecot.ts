@@ -16,11 +16,11 @@
 //   - a master login is `<user>*<master>`: '*' in ordinary names is therefore ambiguous.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts, waitForPort, LOOPBACK } from './ports.js';
+import { freePorts, LOOPBACK } from './ports.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
-import { descendants, isAlive, signalAll, trackProcess, untrackProcess, waitForExit } from './processes.js';
+import { readTextOr, superviseChild, waitUntilReady } from './supervise.js';
 
 export interface DovecotUser {
   user: string;
@@ -239,73 +239,26 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
     throw err;
   }
 
-  const log = (): string => {
-    try {
-      return readFileSync(logPath, 'utf8');
-    } catch {
-      return '';
-    }
-  };
+  const log = (): string => readTextOr(logPath, '');
 
-  const child = spawn('/usr/sbin/dovecot', ['-F', '-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  let exited: string | undefined;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = `dovecot exited (code ${code ?? 'null'}, signal ${signal ?? 'none'})`;
-      resolve();
-    });
-    child.once('error', (err) => {
-      exited = `dovecot could not be started: ${err.message}`;
-      resolve();
-    });
-  });
-  const pid = child.pid;
-  if (pid !== undefined) trackProcess(pid, `dovecot ${dir}`, 'SIGTERM');
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      if (pid !== undefined && exited === undefined) {
-        const all = [pid, ...descendants(pid)];
-        // As `kill $(cat DIR/run/master.pid)`: start-up checked that it holds our pid.
-        signalAll([pid], 'SIGTERM');
-        if (!(await waitForExit(all, 5000))) {
-          signalAll(all, 'SIGKILL');
-          await waitForExit(all, 2000);
-        }
-        await Promise.race([exitPromise, new Promise((r) => setTimeout(r, 1000))]);
-      }
-      if (pid !== undefined) untrackProcess(pid);
-      removeTempDir(dir);
-    })();
-    return stopped;
-  };
+  const child = superviseChild(
+    spawn('/usr/sbin/dovecot', ['-F', '-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    // As `kill $(cat DIR/run/master.pid)` (start-up checked that it holds our pid); the
+    // master stops its children, whatever is left after 5 s gets SIGKILL.
+    { name: 'dovecot', label: `dovecot ${dir}`, stopSignals: [['SIGTERM', 5000]], dir },
+  );
 
   const diagnostics = (): string =>
-    `--- ${confPath} ---\n${readText(confPath)}\n--- dovecot output ---\n${output}\n--- ${logPath} ---\n${log()}`;
+    `--- ${confPath} ---\n${readTextOr(confPath, '(missing)')}\n--- dovecot output ---\n${child.output()}\n--- ${logPath} ---\n${log()}`;
 
-  try {
-    if (pid === undefined) {
-      await exitPromise;
-      throw new Error(`${exited ?? 'dovecot did not start'}\n${diagnostics()}`);
-    }
-    const deadline = Date.now() + timeoutMs;
-    // master.pid is written after the listeners were created (a taken port is fatal).
-    while (readPid(pidPath) !== pid) {
-      if (exited !== undefined) throw new Error(`startDovecot: ${exited} before it was ready\n${diagnostics()}`);
-      if (Date.now() >= deadline) throw new Error(`startDovecot: no master.pid after ${timeoutMs} ms\n${diagnostics()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    for (const p of [imapPort, pop3Port].filter((p) => p > 0)) {
-      await waitForPort(p, Math.max(100, deadline - Date.now()), { abort: () => exited, diagnostics });
-    }
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  // master.pid is written after the listeners were created (a taken port is fatal).
+  const pid = await waitUntilReady(child, {
+    caller: 'startDovecot',
+    pidPath,
+    ports: [imapPort, pop3Port].filter((p) => p > 0),
+    timeoutMs,
+    diagnostics,
+  });
 
   let seq = 0;
   const deliver = (user: string, rfc822: string | Buffer): string => {
@@ -333,25 +286,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
     log,
     maildir,
     deliver,
-    pids: () => (isAlive(pid) ? [pid, ...descendants(pid)] : []),
-    stop,
+    pids: child.pids,
+    stop: child.stop,
   };
-}
-
-function readPid(path: string): number | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    const n = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '(missing)';
-  }
 }

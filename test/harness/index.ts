@@ -4,6 +4,7 @@
 export * from './ports.js';
 export * from './tmp.js';
 export * from './processes.js';
+export * from './supervise.js';
 export * from './nginx.js';
 export * from './dovecot.js';
 export * from './smtp-sink.js';

@@ -9,11 +9,11 @@
 // (Auth-Status/Auth-Server/Auth-Port as headers of a 204), so nginx can be its own auth server.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts, waitForPort, LOOPBACK } from './ports.js';
+import { freePorts, LOOPBACK } from './ports.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
-import { descendants, isAlive, signalAll, trackProcess, untrackProcess, waitForExit } from './processes.js';
+import { readTextOr, superviseChild, waitUntilReady } from './supervise.js';
 
 export type MailProtocol = 'imap' | 'pop3' | 'smtp';
 
@@ -266,83 +266,28 @@ export async function startNginx(opts: NginxOptions): Promise<NginxHandle> {
     throw err;
   }
 
-  const errorLog = (): string => {
-    try {
-      return readFileSync(errorLogPath, 'utf8');
-    } catch {
-      return '';
-    }
-  };
+  const errorLog = (): string => readTextOr(errorLogPath, '');
 
-  const child = spawn(opts.binary ?? '/usr/sbin/nginx', ['-p', `${dir}/`, '-c', confPath, '-e', errorLogPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  let exited: string | undefined;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = `nginx exited (code ${code ?? 'null'}, signal ${signal ?? 'none'})`;
-      resolve();
-    });
-    child.once('error', (err) => {
-      exited = `nginx could not be started: ${err.message}`;
-      resolve();
-    });
-  });
-  const pid = child.pid;
-  if (pid !== undefined) trackProcess(pid, `nginx ${dir}`, 'SIGTERM');
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      if (pid !== undefined && exited === undefined) {
-        const all = [pid, ...descendants(pid)];
-        // Graceful, as `kill -QUIT $(cat DIR/nginx.pid)`: start-up checked that the pid
-        // file holds our child's pid, so signal that pid directly.
-        signalAll([pid], 'SIGQUIT');
-        if (!(await waitForExit(all, 4000))) {
-          signalAll([pid], 'SIGTERM');
-          if (!(await waitForExit(all, 2000))) {
-            signalAll(all, 'SIGKILL');
-            await waitForExit(all, 2000);
-          }
-        }
-        await Promise.race([exitPromise, new Promise((r) => setTimeout(r, 1000))]);
-      }
-      if (pid !== undefined) untrackProcess(pid);
-      removeTempDir(dir);
-    })();
-    return stopped;
-  };
+  const child = superviseChild(
+    spawn(opts.binary ?? '/usr/sbin/nginx', ['-p', `${dir}/`, '-c', confPath, '-e', errorLogPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+    // Graceful, as `kill -QUIT $(cat DIR/nginx.pid)`: start-up checked that the pid file
+    // holds our child's pid, so signal that pid directly; TERM after 4 s, KILL after 2 more.
+    { name: 'nginx', label: `nginx ${dir}`, stopSignals: [['SIGQUIT', 4000], ['SIGTERM', 2000]], dir },
+  );
 
   const diagnostics = (): string =>
-    `--- ${confPath} ---\n${readText(confPath)}\n--- nginx output ---\n${output}\n--- ${errorLogPath} ---\n${errorLog()}`;
+    `--- ${confPath} ---\n${readTextOr(confPath, '(missing)')}\n--- nginx output ---\n${child.output()}\n--- ${errorLogPath} ---\n${errorLog()}`;
 
-  try {
-    if (pid === undefined) {
-      await exitPromise;
-      throw new Error(`${exited ?? 'nginx did not start'}\n${diagnostics()}`);
-    }
-    // Wait for the pid file holding *our* pid: written only after all sockets are bound.
-    const deadline = Date.now() + timeoutMs;
-    while (readPid(pidPath) !== pid) {
-      if (exited !== undefined) throw new Error(`startNginx: ${exited} before it was ready\n${diagnostics()}`);
-      if (Date.now() >= deadline) throw new Error(`startNginx: no pid file after ${timeoutMs} ms\n${diagnostics()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const ports = [...listeners.map((l) => l.port), ...(staticAuthPort !== undefined ? [staticAuthPort] : [])];
-    for (const p of ports) {
-      await waitForPort(p, Math.max(100, deadline - Date.now()), {
-        abort: () => exited,
-        diagnostics,
-      });
-    }
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  // nginx.pid holding *our* pid is written only after all sockets are bound.
+  const pid = await waitUntilReady(child, {
+    caller: 'startNginx',
+    pidPath,
+    ports: [...listeners.map((l) => l.port), ...(staticAuthPort !== undefined ? [staticAuthPort] : [])],
+    timeoutMs,
+    diagnostics,
+  });
 
   const portsByName: Record<string, number> = {};
   for (const l of listeners) portsByName[l.name] = l.port;
@@ -358,25 +303,7 @@ export async function startNginx(opts: NginxOptions): Promise<NginxHandle> {
     certPath,
     confPath,
     errorLog,
-    pids: () => (isAlive(pid) ? [pid, ...descendants(pid)] : []),
-    stop,
+    pids: child.pids,
+    stop: child.stop,
   };
-}
-
-function readPid(path: string): number | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    const n = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '(missing)';
-  }
 }

@@ -3,15 +3,15 @@
  * directory prepared through the store, then `postern serve` as a child process (the real
  * command, as an operator runs it). Its JSON log lines are collected for assertions.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { initConfig } from '../../src/config/init.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import type { Directory } from '../../src/directory/types.js';
 import { openDirectory } from '../../src/store/index.js';
 import { projectRoot, runProcess, type ProcessResult } from './clients.js';
-import { freePort, waitForPort } from './ports.js';
-import { isAlive, trackProcess, untrackProcess, waitForExit } from './processes.js';
+import { freePort } from './ports.js';
+import { superviseChild, waitUntilReady } from './supervise.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
 
 export interface PosternHandle {
@@ -51,20 +51,17 @@ export interface PosternProcess {
   output(): string;
   /** Resolves with the exit code once the process has ended. */
   exited: Promise<number | null>;
-  /** SIGTERM (then SIGKILL after 5 s); resolves with the exit code. Idempotent. */
+  /** SIGTERM (then SIGKILL after 5 s, to its descendants too); resolves with the exit code. Idempotent. */
   stop(): Promise<number | null>;
 }
 
 /** Starts `postern <args>` and waits until `port` accepts connections. */
 export async function spawnPostern(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; port: number }): Promise<PosternProcess> {
-  const child: ChildProcess = spawn(process.execPath, [posternBin, ...args], { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const pid = child.pid!;
-  trackProcess(pid, 'postern');
+  const spawned = spawn(process.execPath, [posternBin, ...args], { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = superviseChild(spawned, { name: 'postern', stopSignals: [['SIGTERM', 5000]] });
   const logs: Array<Record<string, unknown>> = [];
-  let output = '';
   let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
+  spawned.stdout.on('data', (chunk: Buffer) => {
     partial += chunk.toString();
     const lines = partial.split('\n');
     partial = lines.pop() ?? '';
@@ -76,28 +73,15 @@ export async function spawnPostern(args: string[], opts: { env: NodeJS.ProcessEn
       }
     }
   });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  let done = false;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      done = true;
-      untrackProcess(pid);
-      resolve(code);
-    }),
-  );
-  await waitForPort(opts.port, 15_000, { abort: () => (done ? 'postern exited' : undefined), diagnostics: () => output });
+  const pid = await waitUntilReady(child, { caller: 'spawnPostern', ports: [opts.port], timeoutMs: 15_000, diagnostics: child.output });
+  const exited = child.exited.then((e) => e.code);
   return {
     pid,
     logs,
-    output: () => output,
+    output: child.output,
     exited,
     async stop() {
-      if (!done && isAlive(pid)) {
-        process.kill(pid, 'SIGTERM');
-        if (!(await waitForExit(pid, 5000))) process.kill(pid, 'SIGKILL');
-      }
+      await child.stop();
       return exited;
     },
   };
@@ -132,7 +116,7 @@ export async function startPostern(opts: { env?: Record<string, string>; setup?:
     output: proc.output,
     decisions: () => proc.logs.filter((l) => l.event === 'auth'),
     waitForDecision: (match, o = {}) =>
-      waitForLog(proc.logs, (l) => l.event === 'auth' && match(l), { since: o.since ?? 0, timeoutMs: o.timeoutMs ?? 5000 }),
+      waitForLog(proc.logs, (l) => l.event === 'auth' && match(l), { since: o.since ?? 0, timeoutMs: o.timeoutMs ?? 5000, diagnostics: proc.output }),
     cli: (args, o = {}) => runProcess(process.execPath, [posternBin, ...args, '-c', configFile], { env, ...(o.input !== undefined ? { input: o.input } : {}) }),
     directory: () => openDirectory({ kind: 'sqlite', path: config.database.path }),
     async stop() {
@@ -144,18 +128,24 @@ export async function startPostern(opts: { env?: Record<string, string>; setup?:
   };
 }
 
-/** Waits for a line of `logs[since..]` that `match` accepts (polled: the array only grows). */
+/**
+ * Waits for a line of `logs[since..]` that `match` accepts (polled: the array only grows).
+ * On time-out the error carries `diagnostics()` (e.g. the process output) when given.
+ */
 export async function waitForLog(
   logs: Array<Record<string, unknown>>,
   match: (line: Record<string, unknown>) => boolean,
-  opts: { since?: number; timeoutMs?: number } = {},
+  opts: { since?: number; timeoutMs?: number; diagnostics?: () => string } = {},
 ): Promise<Record<string, unknown>> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const hit = logs.slice(opts.since ?? 0).find(match);
     if (hit) return hit;
-    if (Date.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms (${logs.length} lines)`);
+    if (Date.now() > deadline) {
+      const more = opts.diagnostics ? `:\n${opts.diagnostics()}` : '';
+      throw new Error(`no matching log line within ${timeoutMs} ms (${logs.length} lines)${more}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
