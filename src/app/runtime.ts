@@ -5,16 +5,19 @@
  */
 import type { Config } from '../config/load.js';
 import { createDecider, type Decider, type Outcome } from '../decision/decide.js';
-import type { Directory } from '../directory/types.js';
 import { createResolver, type Resolver } from '../dns/resolver.js';
 import type { Logger } from '../log/logger.js';
 import { createCredentialCache, type CacheEntry } from '../cache/credential-cache.js';
 import { createMemoryStore } from '../cache/expiring-store.js';
 import { createHashPool, dummyVerify, hashPassword, needsUpgrade, schemeOf, verifyPassword, type Argon2Params } from '../passwords/index.js';
-import { openDirectory } from '../store/index.js';
+import { openDirectory, type DirectoryWithBans } from '../store/index.js';
+import { createDefence, type DefenceSettings } from '../defence/defence.js';
+import { defended } from '../defence/defended.js';
+import { createMemoryCounters } from '../defence/memory-counters.js';
+import { parseNetworks } from '../net/cidr.js';
 
 export interface Runtime {
-  directory: Directory;
+  directory: DirectoryWithBans;
   resolver: Resolver;
   decide: Decider;
   argon2: Argon2Params;
@@ -29,7 +32,33 @@ export function argon2Params(cfg: Config): Argon2Params {
   };
 }
 
-export async function openRuntime(cfg: Config): Promise<Runtime> {
+export function defenceSettings(cfg: Config): DefenceSettings {
+  const d = cfg.defence;
+  return {
+    trustedNetworks: parseNetworks(d.trusted_networks),
+    ipv4Prefix: d.ipv4_prefix,
+    ipv6Prefix: d.ipv6_prefix,
+    baseWaitSeconds: cfg.auth.failure_wait_seconds,
+    maxWaitSeconds: d.penalty_max_seconds,
+    penaltyWindowSeconds: d.penalty_window_seconds,
+    subnetPenaltyShare: 0.25,
+    windowSeconds: d.window_seconds,
+    ipLimit: d.ip_limit,
+    subnetLimit: d.subnet_limit,
+    unknownUsersLimit: d.unknown_users_limit,
+    unknownUsersWindowSeconds: d.unknown_users_window_seconds,
+    accountLimit: d.account_limit,
+    accountWindowSeconds: d.account_window_seconds,
+    banSeconds: d.ban_seconds,
+    ownerMemorySeconds: d.owner_memory_seconds,
+  };
+}
+
+/**
+ * `dryRun` (test-login): decide exactly as the server would, bans included, but record
+ * nothing, so a dry run can never ban anyone or count towards a limit.
+ */
+export async function openRuntime(cfg: Config, opts: { log: Logger; dryRun?: boolean }): Promise<Runtime> {
   const directory = await openDirectory({ kind: cfg.database.kind, path: cfg.database.path });
   const resolver = createResolver({ ttlSeconds: cfg.dns.cache_seconds });
   const params = argon2Params(cfg);
@@ -39,10 +68,16 @@ export async function openRuntime(cfg: Config): Promise<Runtime> {
     negativeTtlSeconds: cfg.cache.negative_ttl_seconds,
     staleSeconds: cfg.cache.stale_seconds,
   });
-  const decide = createDecider({
+  const defence = createDefence(defenceSettings(cfg), {
+    bans: directory,
+    counters: createMemoryCounters({ maxKeys: 200_000, maxMembers: 1000 }),
+    log: opts.log,
+  });
+  const engine = createDecider({
     directory,
     resolver,
     ...(cache ? { cache } : {}),
+    admitsAccount: (mailbox, req) => defence.admitsAccount(mailbox, req),
     passwords: {
       verify: (stored, pw) => pool.run(() => verifyPassword(stored, pw)),
       dummyVerify: (pw) => pool.run(() => dummyVerify(pw, params)),
@@ -54,6 +89,7 @@ export async function openRuntime(cfg: Config): Promise<Runtime> {
       recipientDelimiter: cfg.directory.recipient_delimiter,
     },
   });
+  const decide = defended(engine, defence, { log: opts.log, record: !opts.dryRun });
   return { directory, resolver, decide, argon2: params, close: () => directory.close() };
 }
 

@@ -62,6 +62,11 @@ export interface AuthRequest {
   /** Present when the client connection is TLS (`Auth-SSL: on`). */
   tls?: ClientTls;
   proxyProtocol?: ProxyProtocolInfo;
+  /**
+   * Set by the listener, not by nginx: the request came to the auth_http path for inbound-mail
+   * listeners (`<path>/mx`), where only `Auth-Method: none` belongs.
+   */
+  mxOnly?: boolean;
 }
 
 /**

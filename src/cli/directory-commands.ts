@@ -6,16 +6,21 @@
  * via commander's own error path (which honours exitOverride in tests and embedding).
  * Password hashes are never printed: only their scheme.
  */
+import { actionRunner, UsageError } from './action.js';
 import { checkStoredHash } from '../passwords/index.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPorts, CertMatch, Directory, Mailbox, MailboxChanges, RouteKind } from '../directory/types.js';
 import { DirectoryError } from '../directory/types.js';
-import { normaliseFingerprint } from '../store/index.js';
+import { normaliseFingerprint, type DirectoryWithBans } from '../store/index.js';
 
-export type WithDirectory = <T>(fn: (dir: Directory) => Promise<T>) => Promise<T>;
+/**
+ * Runs `fn` with an open directory and closes it afterwards. What `openDirectory` returns
+ * (directory and bans) by default; commands that need less ask for `WithDirectory<Directory>`.
+ */
+export type WithDirectory<D extends Directory = DirectoryWithBans> = <T>(fn: (dir: D) => Promise<T>) => Promise<T>;
 
 export interface DirectoryCommandDeps {
-  withDirectory: WithDirectory;
+  withDirectory: WithDirectory<Directory>;
   hashPassword: (pw: string) => Promise<string>;
   readPassword: (prompt: string) => Promise<string>;
   out: (line: string) => void;
@@ -23,8 +28,6 @@ export interface DirectoryCommandDeps {
   readStdin?: () => Promise<string>;
 }
 
-/** A mistake in how a command was called; reported like a DirectoryError. */
-class UsageError extends Error {}
 
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -68,22 +71,7 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
   const { withDirectory, out } = deps;
   const readStdin = deps.readStdin ?? readAllStdin;
 
-  /** Wraps an action: known problems become `error: ...` and exit code 1; anything else propagates. */
-  const run =
-    (fn: (cmd: Command, args: string[]) => Promise<void>) =>
-    async (...all: unknown[]): Promise<void> => {
-      const cmd = all[all.length - 1] as Command;
-      let failure: string | undefined;
-      try {
-        await fn(cmd, cmd.processedArgs as string[]);
-      } catch (err) {
-        if (!(err instanceof DirectoryError || err instanceof UsageError)) throw err;
-        failure = err.message;
-      }
-      // Reported only after withDirectory has finished, so nothing is left half-done if
-      // commander ends the process.
-      if (failure !== undefined) cmd.error(`error: ${failure}`, { exitCode: 1, code: 'postern.directory' });
-    };
+  const run = actionRunner('postern.directory');
   const arg = (args: string[], i: number): string => args[i] ?? '';
   const printJsonOr = (json: boolean, value: unknown, lines: () => string[]) => {
     if (json) out(JSON.stringify(value, null, 2));
@@ -289,7 +277,7 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
 }
 
 interface Helpers {
-  withDirectory: WithDirectory;
+  withDirectory: WithDirectory<Directory>;
   out: (line: string) => void;
   run: (fn: (cmd: Command, args: string[]) => Promise<void>) => (...all: unknown[]) => Promise<void>;
   arg: (args: string[], i: number) => string;

@@ -10,6 +10,7 @@ import { DirectoryError } from '../directory/types.js';
 import { hashPassword } from '../passwords/index.js';
 import { openDirectory } from '../store/index.js';
 import { argon2Params } from '../app/runtime.js';
+import { registerBansCommands } from './bans-commands.js';
 import { registerDirectoryCommands, type WithDirectory } from './directory-commands.js';
 import { registerImport } from './import-command.js';
 import { readPassword } from './prompt.js';
@@ -102,6 +103,7 @@ Getting started:
     out,
   });
   registerImport(program, { withDirectory, out });
+  registerBansCommands(program, { withDirectory, out });
   return program;
 }
 

@@ -31,9 +31,11 @@ export function registerServe(program: Command, deps: { configFile: () => string
       const onSignal = (signal: string) => () => stopRequested(signal);
       process.once('SIGTERM', onSignal('SIGTERM'));
       process.once('SIGINT', onSignal('SIGINT'));
-      const rt = await openRuntime(cfg);
+      const rt = await openRuntime(cfg, { log });
       const server = createAuthServer(cfg, rt, log);
       const addr = await server.listen();
+      // Bans that ended a month ago are history nobody needs.
+      await rt.directory.pruneBans(30 * 86400);
       const [domains, routes] = await Promise.all([rt.directory.listDomains(), rt.directory.listRoutes()]);
       log.info(
         { event: 'listening', address: addr.address, port: addr.port, path: cfg.listen.path, config: cfg.file, database: cfg.database.path },

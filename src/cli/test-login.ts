@@ -9,6 +9,7 @@ import { METHODS, PROTOCOLS, type AuthRequest, type Method, type Protocol } from
 import { openRuntime } from '../app/runtime.js';
 import { resultOf } from '../decision/outcome.js';
 import type { Config } from '../config/load.js';
+import { createLogger } from '../log/logger.js';
 import { readPassword, readStdin } from './prompt.js';
 
 interface Options {
@@ -72,7 +73,8 @@ Examples:
         if (opts.tlsSubject) req.tls.subject = opts.tlsSubject;
         if (opts.tlsFingerprint) req.tls.fingerprint = opts.tlsFingerprint.toLowerCase().replace(/:/g, '');
       }
-      const rt = await openRuntime(loadCfg());
+      const cfg = loadCfg();
+      const rt = await openRuntime(cfg, { log: createLogger('silent'), dryRun: true });
       try {
         const trace: string[] = [];
         const outcome = await rt.decide(req, trace);

@@ -86,6 +86,30 @@ negative_ttl_seconds = 300
 stale_seconds = 3600
 max_entries = 100000
 
+[defence]
+# Never delayed, limited or banned (your office, your webmail servers).
+trusted_networks = []
+# Failures also count per subnet of this size.
+ipv4_prefix = 24
+ipv6_prefix = 48
+# Auth-Wait doubles from auth.failure_wait_seconds per failure up to this, and calms down
+# after penalty_window_seconds without failures (Dovecot's penalty).
+penalty_max_seconds = 15
+penalty_window_seconds = 60
+# Bans: distinct failed logins per IP / per subnet within window_seconds, distinct unknown
+# user names per subnet, distinct wrong passwords per mailbox (then only its owner's networks
+# and trusted networks may log in to it). A client retrying one stale password counts once.
+window_seconds = 900
+ip_limit = 15
+subnet_limit = 60
+unknown_users_limit = 10
+unknown_users_window_seconds = 3600
+account_limit = 10
+account_window_seconds = 3600
+ban_seconds = 3600
+# A network that logged in successfully is its mailbox owner's for this long.
+owner_memory_seconds = 604800
+
 [dns]
 cache_seconds = 60
 
@@ -114,7 +138,8 @@ mail {
     server { listen 143; protocol imap; imap_auth plain login; }
     server { listen 110; protocol pop3; pop3_auth plain; }
     server { listen 587; protocol smtp; smtp_auth plain login; xclient off; }   # submission
-    server { listen 25;  protocol smtp; smtp_auth none;        xclient off; }   # inbound MX
+    server { listen 25;  protocol smtp; smtp_auth none;        xclient off;     # inbound MX
+             auth_http ${hostPart}:${cfg.listen.port}${cfg.listen.path}/mx; }          # AUTH here is refused and counted
 }
 `;
 }

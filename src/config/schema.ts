@@ -98,6 +98,51 @@ export const configSchema = z
       })
       .strict()
       .default({ ttl_seconds: 3600, negative_ttl_seconds: 300, stale_seconds: 3600, max_entries: 100_000 }),
+    defence: z
+      .object({
+        /** Networks never delayed, limited or banned (your office, your webmail). */
+        trusted_networks: z.array(network).default([]),
+        /** Failures are also counted per subnet of this size (Mailu and Dovecot: /24 and /48). */
+        ipv4_prefix: z.number().int().min(8).max(32).default(24),
+        ipv6_prefix: z.number().int().min(16).max(128).default(48),
+        /** Auth-Wait doubles from auth.failure_wait_seconds with each failure, up to this (Dovecot: 15 s). */
+        penalty_max_seconds: z.number().int().min(1).max(3600).default(15),
+        /** Failures further back than this no longer raise the delay (Dovecot forgets after ~30 s). */
+        penalty_window_seconds: z.number().int().min(1).max(86400).default(60),
+        /** Window for the IP and subnet limits. */
+        window_seconds: z.number().int().min(1).max(86400).default(900),
+        /** Distinct failed logins (login and password pairs) from one IP before it is banned. */
+        ip_limit: z.number().int().min(1).max(1_000_000).default(15),
+        /** Distinct failed logins from one subnet before it is banned. */
+        subnet_limit: z.number().int().min(1).max(1_000_000).default(60),
+        /** Distinct unknown user names tried from one subnet before it is banned (Mailu: 5 an hour). */
+        unknown_users_limit: z.number().int().min(1).max(1_000_000).default(10),
+        unknown_users_window_seconds: z.number().int().min(1).max(7 * 86400).default(3600),
+        /** Distinct wrong passwords for one mailbox before it accepts only its owner's networks. */
+        account_limit: z.number().int().min(1).max(1_000_000).default(10),
+        account_window_seconds: z.number().int().min(1).max(7 * 86400).default(3600),
+        /** How long a ban lasts (postern bans lift ends it early). */
+        ban_seconds: z.number().int().min(1).max(365 * 86400).default(3600),
+        /** A network that logged in successfully counts as the mailbox owner's for this long. */
+        owner_memory_seconds: z.number().int().min(60).max(365 * 86400).default(7 * 86400),
+      })
+      .strict()
+      .default({
+        trusted_networks: [],
+        ipv4_prefix: 24,
+        ipv6_prefix: 48,
+        penalty_max_seconds: 15,
+        penalty_window_seconds: 60,
+        window_seconds: 900,
+        ip_limit: 15,
+        subnet_limit: 60,
+        unknown_users_limit: 10,
+        unknown_users_window_seconds: 3600,
+        account_limit: 10,
+        account_window_seconds: 3600,
+        ban_seconds: 3600,
+        owner_memory_seconds: 7 * 86400,
+      }),
     dns: z
       .object({
         /** How long a backend host name's address is reused. */

@@ -34,6 +34,8 @@ export interface DeciderDeps {
   settings: DecisionSettings;
   /** Absent when the auth cache is off. */
   cache?: CredentialCache;
+  /** The defence's account protection: false refuses the login before any password is checked. */
+  admitsAccount?: (mailbox: Mailbox, req: AuthRequest) => Promise<boolean>;
 }
 
 export interface Outcome {
@@ -63,7 +65,7 @@ function loginText(raw: Buffer, t?: Trace): string | null {
 }
 
 export function createDecider(deps: DeciderDeps): Decider {
-  const { directory, resolver, passwords, settings, cache } = deps;
+  const { directory, resolver, passwords, settings, cache, admitsAccount } = deps;
 
   function refuse(kind: RefusalKind, reason: Reason, req: AuthRequest, extra: Partial<Outcome> = {}): Outcome {
     // nginx-auth-http.md §2.3/§2.5: Auth-Wait lets the client retry on the same connection;
@@ -183,6 +185,12 @@ export function createDecider(deps: DeciderDeps): Decider {
       await passwords.dummyVerify(req.pass);
       t?.push('mailbox has no password set');
       return refuse('invalid', 'no-password', req, { mailbox: mailbox.address });
+    }
+    if (admitsAccount && !(await admitsAccount(mailbox, req))) {
+      // The same answer, at the same cost, as a wrong password: the protection is not an oracle.
+      await passwords.dummyVerify(req.pass);
+      t?.push("the mailbox is protected after many different wrong passwords, and this client is not on its owner's networks");
+      return refuse('invalid', 'account-protected', req, { mailbox: mailbox.address });
     }
     let verifiedNow = false;
     let hit = false;
@@ -317,6 +325,10 @@ export function createDecider(deps: DeciderDeps): Decider {
   };
 
   async function byMethod(req: AuthRequest, trace: Trace): Promise<Outcome> {
+    if (req.mxOnly && req.method !== 'none') {
+      trace?.push('AUTH on a listener for inbound mail: refused and counted');
+      return refuse('mxAuth', 'mx-auth-refused', req);
+    }
     switch (req.method) {
       case 'plain':
         return plain(req, trace);

@@ -26,6 +26,12 @@ export type Reason =
   | 'mx-relay-denied'
   | 'mx-unknown-recipient'
   | 'mx-bad-recipient'
+  /** AUTH on a listener for inbound mail only (auth_http path ending in /mx). */
+  | 'mx-auth-refused'
+  /** The client's IP or subnet is banned. */
+  | 'banned'
+  /** The mailbox is protected after many different wrong passwords, and the client is not its owner's. */
+  | 'account-protected'
   // temporary failures: Postern or its surroundings went wrong
   | 'no-route'
   | 'no-port'
@@ -97,6 +103,15 @@ export const REFUSALS = {
     smtpCode: '535 5.7.8',
     temporary: false,
   },
+  banned: {
+    imap: '[UNAVAILABLE] Too many failed logins; try again later',
+    pop3: '[SYS/TEMP] Too many failed logins; try again later',
+    smtp: 'Too many failed logins, try again later',
+    smtpCode: '454 4.7.0',
+    temporary: true,
+  },
+  // Mailu answers AUTH on port 25 the same way.
+  mxAuth: { imap: '', pop3: '', smtp: 'Authentication not available on this port', smtpCode: '502 5.5.1', temporary: false },
   relay: { imap: '', pop3: '', smtp: 'Relay access denied', smtpCode: '554 5.7.1', temporary: false },
   recipient: { imap: '', pop3: '', smtp: 'Recipient address rejected: user unknown', smtpCode: '550 5.1.1', temporary: false },
   recipientSyntax: { imap: '', pop3: '', smtp: 'Bad recipient address syntax', smtpCode: '501 5.1.3', temporary: false },

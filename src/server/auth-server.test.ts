@@ -38,8 +38,9 @@ let h: Harness;
 async function start(over: (cfg: Config) => Config = (c) => c, rtOver: (rt: Runtime) => Runtime = (r) => r): Promise<Harness> {
   const base = loadConfig(join(folder, 'postern.toml'), { POSTERN_AUTH_FAILURE_WAIT_SECONDS: '1' });
   const cfg = over({ ...base, listen: { ...base.listen, port: 0 } });
-  const rt = rtOver(await openRuntime(cfg));
-  const server = createAuthServer(cfg, rt, createLogger('debug', sink));
+  const log = createLogger('debug', sink);
+  const rt = rtOver(await openRuntime(cfg, { log }));
+  const server = createAuthServer(cfg, rt, log);
   const addr = await server.listen();
   return { cfg, rt, server, port: addr.port };
 }

@@ -76,7 +76,8 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
     const path = head.value.target.split('?')[0];
     if (path === '/healthz') return void socket.end(simpleReply(200, 'OK', 'ok\n'));
     if (path === '/readyz') return void socket.end(await readiness());
-    if (path !== cfg.listen.path) return void socket.end(simpleReply(404, 'Not Found'));
+    const mxOnly = path === `${cfg.listen.path}/mx`;
+    if (path !== cfg.listen.path && !mxOnly) return void socket.end(simpleReply(404, 'Not Found'));
 
     // Who may ask: an allowed network first, then the shared secret (constant time).
     const peer = socket.remoteAddress ?? '';
@@ -88,10 +89,10 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
       log.warn({ event: 'refused', reason: 'bad-secret', peer, header: cfg.auth.secret_header }, 'auth request without the right shared secret');
       return void socket.end(forbiddenReply());
     }
-    await answer(socket, head.value);
+    await answer(socket, head.value, mxOnly);
   }
 
-  async function answer(socket: net.Socket, head: RawHead): Promise<void> {
+  async function answer(socket: net.Socket, head: RawHead, mxOnly: boolean): Promise<void> {
     const started = process.hrtime.bigint();
     const protocol = protocolOf(head);
     let outcome: Outcome;
@@ -106,7 +107,7 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
           : { decision: refusal('temporary', protocol), reason: 'bad-request' };
       if (outcome.reason === 'bad-request') log.warn({ error: parsed.error.code, detail: parsed.error.detail }, 'malformed auth request');
     } else {
-      req = parsed.value;
+      req = mxOnly ? { ...parsed.value, mxOnly } : parsed.value;
       outcome = await decideWithin(req);
     }
     const { bytes, fallback } = encodeReplyChecked(outcome.decision, protocol);

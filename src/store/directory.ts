@@ -1,12 +1,14 @@
 /**
- * Assembles the `Directory` interface from the per-area modules over one Kysely handle.
- * Engine-neutral: openDirectory (index.ts) picks the engine and runs migrations first.
+ * Assembles the `Directory` interface, and the `BanStore` beside it, from the per-area modules
+ * over one Kysely handle. Engine-neutral: openDirectory (index.ts) picks the engine and runs
+ * migrations first.
  */
 import type { Kysely } from 'kysely';
 import type { Directory } from '../directory/types.js';
 import type { Engine } from './engine.js';
 import * as aliases from './aliases.js';
 import * as backends from './backends.js';
+import { createBanStore, type BanAdmin, type Clock } from './bans.js';
 import * as certs from './certs.js';
 import * as domains from './domains.js';
 import { importMailboxes } from './import.js';
@@ -16,10 +18,19 @@ import * as routes from './routes.js';
 import type { Store } from './rows.js';
 import type { DB } from './schema.js';
 
-export function createDirectory(db: Kysely<DB>, engine: Engine): Directory {
+/** The directory and the bans, over one database (see src/defence/types.ts for `BanStore`). */
+export interface DirectoryWithBans extends Directory, BanAdmin {}
+
+export interface DirectoryOptions {
+  /** Where bans take "now" from; tests inject a clock they can move. Default: the system clock. */
+  clock?: Clock;
+}
+
+export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryOptions = {}): DirectoryWithBans {
   const s: Store = { db, engine };
   return {
     ...createReader(s),
+    ...createBanStore(s, opts.clock),
 
     addDomain: (name) => domains.addDomain(s, name),
     listDomains: () => domains.listDomains(s),

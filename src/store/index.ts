@@ -1,10 +1,10 @@
 /**
  * Entry point of the storage layer: open the directory database, bring its schema up to
- * date (or refuse a newer one), and hand back the `Directory` the rest of Postern uses.
+ * date (or refuse a newer one), and hand back the `Directory` the rest of Postern uses,
+ * which is also the `BanStore` (src/defence/types.ts) over the same database.
  */
 import { Kysely } from 'kysely';
-import type { Directory } from '../directory/types.js';
-import { createDirectory } from './directory.js';
+import { createDirectory, type DirectoryOptions, type DirectoryWithBans } from './directory.js';
 import type { Engine } from './engine.js';
 import { migrateToLatest } from './migrate.js';
 import type { DB } from './schema.js';
@@ -12,11 +12,13 @@ import { openSqliteEngine } from './sqlite.js';
 
 export { SchemaVersionError, knownSchema } from './migrate.js';
 export { normaliseFingerprint } from './validate.js';
+export type { DirectoryOptions, DirectoryWithBans } from './directory.js';
+export { BAN_KINDS, MAX_BAN_SECONDS, normaliseBanSubject, parseBanSubject, type BanAdmin, type BanRecord, type Clock } from './bans.js';
 
 /** Where the directory lives. PostgreSQL (`{ kind: 'postgres'; url }`) will join this union. */
 export type DirectoryLocation = { kind: 'sqlite'; path: string };
 
-export async function openDirectory(opts: DirectoryLocation): Promise<Directory> {
+export async function openDirectory(opts: DirectoryLocation, options: DirectoryOptions = {}): Promise<DirectoryWithBans> {
   let engine: Engine;
   switch (opts.kind) {
     case 'sqlite':
@@ -32,5 +34,5 @@ export async function openDirectory(opts: DirectoryLocation): Promise<Directory>
     await db.destroy();
     throw err;
   }
-  return createDirectory(db, engine);
+  return createDirectory(db, engine, options);
 }

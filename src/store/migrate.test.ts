@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Kysely } from 'kysely';
 import { openDirectory, SchemaVersionError } from './index.js';
-import { MIGRATION_TABLE } from './migrate.js';
+import { MIGRATION_TABLE, migrateTo } from './migrate.js';
+import { openSqliteEngine } from './sqlite.js';
 import { openSqlite, sqliteErrorCode } from './sqlite-binding.js';
 import { tempFolder } from './test-support.js';
 
@@ -43,7 +45,7 @@ describe('openDirectory (sqlite)', () => {
     const raw = openSqlite(file);
     try {
       const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
-      assert.deepEqual(rows.map((r) => r.name), ['0001-initial']);
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans']);
     } finally {
       raw.close();
     }
@@ -69,14 +71,44 @@ describe('openDirectory (sqlite)', () => {
     const dir = await openDirectory({ kind: 'sqlite', path: file });
     await dir.close();
     const raw = openSqlite(file);
-    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0002-future-thing', '2030-01-01T00:00:00.000Z')`).run([]);
+    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0003-future-thing', '2030-01-01T00:00:00.000Z')`).run([]);
     raw.close();
     await assert.rejects(openDirectory({ kind: 'sqlite', path: file }), (err: unknown) => {
       assert.ok(err instanceof SchemaVersionError);
-      assert.match(err.message, /schema version 2 \(0002-future-thing\)/);
-      assert.match(err.message, /only knows schema version 1 \(0001-initial\)/);
+      assert.match(err.message, /schema version 3 \(0003-future-thing\)/);
+      assert.match(err.message, /only knows schema version 2 \(0002-bans\)/);
       assert.match(err.message, /Upgrade Postern/);
       return true;
     });
+  });
+
+  it('upgrades a schema-1 database to schema 2 (bans), keeping its data', async () => {
+    const engine = openSqliteEngine(file);
+    const old = new Kysely<any>({ dialect: engine.dialect }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await migrateTo(old, engine.flavour, '0001-initial');
+    const names = async () => (await old.selectFrom(MIGRATION_TABLE).select('name').orderBy('name').execute()).map((r: { name: string }) => r.name);
+    assert.deepEqual(await names(), ['0001-initial']);
+    assert.ok(!(await old.introspection.getTables()).some((t) => t.name === 'bans'));
+    await migrateTo(old, engine.flavour, '0001-initial'); // idempotent
+    await old.insertInto('domains').values({ name: 'example.com', created_at: '2024-01-01T00:00:00.000Z' }).execute();
+    await old.destroy();
+
+    const dir = await openDirectory({ kind: 'sqlite', path: file });
+    try {
+      assert.deepEqual((await dir.listDomains()).map((d) => d.name), ['example.com']);
+      await dir.addBan({ kind: 'account', subject: 'alice@example.com', reason: 'r', seconds: 60 });
+      assert.equal((await dir.activeBans({ account: 'alice@example.com' })).length, 1);
+    } finally {
+      await dir.close();
+    }
+    const raw = openSqlite(file);
+    try {
+      const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans']);
+      const indexes = raw.prepare(`select name from sqlite_master where type = 'index' and tbl_name = 'bans' and name like 'bans_%' order by name`).all([]) as Array<{ name: string }>;
+      assert.deepEqual(indexes.map((r) => r.name), ['bans_expires_at', 'bans_subject_expires_at']);
+    } finally {
+      raw.close();
+    }
   });
 });

@@ -6,6 +6,7 @@
 import { Migrator, type Kysely, type Migration } from 'kysely';
 import type { SqlFlavour } from './engine.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0002 from './migrations/0002-bans.js';
 
 interface MigrationModule {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,7 +16,10 @@ interface MigrationModule {
 }
 
 /** In order; names sort alphabetically and start with the schema version they produce. */
-const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [['0001-initial', m0001]];
+const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
+  ['0001-initial', m0001],
+  ['0002-bans', m0002],
+];
 
 export const MIGRATION_TABLE = 'postern_migration';
 const MIGRATION_LOCK_TABLE = 'postern_migration_lock';
@@ -59,9 +63,22 @@ async function refuseNewerSchema(db: Kysely<any>): Promise<void> {
 /** Brings the schema up to date; throws SchemaVersionError for a database from the future. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function migrateToLatest(db: Kysely<any>, flavour: SqlFlavour): Promise<void> {
+  await migrateTo(db, flavour, knownSchema().name);
+}
+
+/**
+ * Brings the schema up to the named migration and no further (tests build older databases with
+ * it, to check that opening them upgrades them); never migrates down. Throws SchemaVersionError
+ * for a database from the future.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function migrateTo(db: Kysely<any>, flavour: SqlFlavour, target: string): Promise<void> {
+  const end = MIGRATIONS.findIndex(([name]) => name === target);
+  if (end === -1) throw new Error(`unknown directory schema migration "${target}"`);
   await refuseNewerSchema(db);
+  // Only migrations up to the target are offered, so this never migrates down.
   const migrations: Record<string, Migration> = {};
-  for (const [name, mod] of MIGRATIONS) {
+  for (const [name, mod] of MIGRATIONS.slice(0, end + 1)) {
     migrations[name] = { up: (d) => mod.up(d, flavour), ...(mod.down ? { down: mod.down } : {}) };
   }
   const migrator = new Migrator({

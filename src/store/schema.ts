@@ -1,5 +1,6 @@
 /**
- * Kysely's view of the directory tables (the shape migrations/0001-initial.ts creates).
+ * Kysely's view of the directory tables (the shape migrations/0001-initial.ts and
+ * 0002-bans.ts create).
  * Columns are plain text and integers on purpose: the same queries run on SQLite and,
  * later, PostgreSQL. Booleans are 0/1 integers, timestamps ISO-8601 UTC text, lists
  * comma-separated text.
@@ -77,6 +78,19 @@ export interface CertMappingsTable {
   created_at: string;
 }
 
+export interface BansTable {
+  id: Generated<number>;
+  /** ip | subnet | account (CHECK constraint). */
+  kind: string;
+  /** Canonical IP, canonical CIDR or lower-case address; never ''. */
+  subject: string;
+  reason: string;
+  created_at: string;
+  expires_at: string;
+  /** Set when an operator lifted the ban before it expired. */
+  lifted_at: string | null;
+}
+
 export interface DB {
   domains: DomainsTable;
   domain_aliases: DomainAliasesTable;
@@ -85,4 +99,5 @@ export interface DB {
   backends: BackendsTable;
   routes: RoutesTable;
   cert_mappings: CertMappingsTable;
+  bans: BansTable;
 }

@@ -5,11 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Directory } from '../directory/types.js';
-import { openDirectory } from './index.js';
+import { openDirectory, type DirectoryOptions, type DirectoryWithBans } from './index.js';
 
 export interface TempDirectory {
-  dir: Directory;
+  dir: DirectoryWithBans;
   /** The database file. */
   file: string;
   /** Closes the directory (if still open) and deletes the folder. */
@@ -21,10 +20,24 @@ export function tempFolder(): { folder: string; remove(): void } {
   return { folder, remove: () => fs.rmSync(folder, { recursive: true, force: true }) };
 }
 
-export async function openTempDirectory(): Promise<TempDirectory> {
+/** A clock for tests: starts at `start` and moves only when told. */
+export function manualClock(start = '2030-01-01T00:00:00.000Z'): { clock: () => Date; advance(seconds: number): void; set(iso: string): void } {
+  let t = Date.parse(start);
+  return {
+    clock: () => new Date(t),
+    advance: (seconds) => {
+      t += seconds * 1000;
+    },
+    set: (iso) => {
+      t = Date.parse(iso);
+    },
+  };
+}
+
+export async function openTempDirectory(options: DirectoryOptions = {}): Promise<TempDirectory> {
   const tmp = tempFolder();
   const file = path.join(tmp.folder, 'directory.db');
-  const dir = await openDirectory({ kind: 'sqlite', path: file });
+  const dir = await openDirectory({ kind: 'sqlite', path: file }, options);
   let closed = false;
   const close = dir.close.bind(dir);
   dir.close = async () => {

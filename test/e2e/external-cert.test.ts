@@ -60,7 +60,8 @@ before(async () => {
   dovecot.deliver('alice@example.com', `From: test@example.com\r\nTo: alice@example.com\r\nSubject: ${ALICE_SUBJECT}\r\n\r\nbody\r\n`);
 
   postern = await startPostern({
-    env: { POSTERN_AUTH_FAILURE_WAIT_SECONDS: '1' },
+    // Suites about other things keep the failure delay flat (the defence suite tests its growth).
+    env: { POSTERN_AUTH_FAILURE_WAIT_SECONDS: '1', POSTERN_DEFENCE_PENALTY_MAX_SECONDS: '1' },
     setup: async (dir) => {
       await dir.addDomain('example.com');
       await dir.addBackend({ name: 'backend', host: '127.0.0.1', ports: { imap: dovecot.ports.imap, smtp: sink.port } });

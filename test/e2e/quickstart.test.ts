@@ -25,7 +25,7 @@ import {
 import { posternBin, spawnPostern, waitForLog, type PosternProcess } from '../harness/postern.js';
 
 const dirs: string[] = [];
-const env = { ...process.env, POSTERN_AUTH_FAILURE_WAIT_SECONDS: '1' };
+const env = { ...process.env, POSTERN_AUTH_FAILURE_WAIT_SECONDS: '1', POSTERN_DEFENCE_PENALTY_MAX_SECONDS: '1' };
 
 function postern(args: string[], opts: { cwd?: string; input?: string } = {}) {
   return runProcess(process.execPath, [posternBin, ...args], { env, ...opts });
