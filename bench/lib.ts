@@ -6,8 +6,8 @@
  * log goes to a file instead of a pipe (parsing 100k log lines in the benchmark's own process
  * would take CPU from the two cores under test) and the event-loop probe is preloaded.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initConfig } from '../src/config/init.js';
@@ -69,21 +69,6 @@ export function nginxAuthRequest(user: string, pass: string, secretHeader: strin
   return Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'utf8');
 }
 
-/** True when `taskset` can pin processes (util-linux; present on Debian). */
-export function canPin(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Pins every thread of each pid to `cpus` (taskset -c syntax). */
-export function pin(pids: number[], cpus: string): void {
-  for (const pid of pids) execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
-}
-
 /** A child process that prints `ready` on stdout once it serves. */
 export async function startChild(args: string[], ready: string, label: string): Promise<{ pid: number; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -111,10 +96,29 @@ export async function startChild(args: string[], ready: string, label: string): 
   };
 }
 
-/** The bare node:http ceiling on a free port. */
-export async function startHttpBaseline(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+/** Runs `node ARGS` to completion and parses the last line of its output as JSON. */
+export function runNodeJson<T>(args: string[], timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as T);
+      } catch {
+        reject(new Error(`node ${args[0]} failed (exit ${code}): ${out.slice(0, 500)}`));
+      }
+    });
+  });
+}
+
+/** The bare node:http ceiling on a free port; its reply names backend port `authPort`. */
+export async function startHttpBaseline(authPort = 143): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = await startChild([join(here, 'http-baseline.js'), String(port)], 'listening', 'node:http baseline');
+  const child = await startChild([join(here, 'http-baseline.js'), String(port), String(authPort)], 'listening', 'node:http baseline');
   return { port, ...child };
 }
 
@@ -127,13 +131,15 @@ export interface BenchPostern {
   pid: number;
   /** JSON lines of the log file so far. */
   logs(): Array<Record<string, unknown>>;
+  /** Decision lines so far: how many, how many were auth-cache hits, and by reason. */
+  decisions(): { total: number; cacheHits: number; reasons: Record<string, number> };
   /** Event-loop delay since the last call (or start), from the preloaded probe. */
   eventLoopDelay(): Promise<{ p50_ms: number; p99_ms: number; max_ms: number; samples: number } | undefined>;
   stop(): Promise<void>;
 }
 
 /** `postern serve` on a fresh temporary folder, its directory filled by `setup`. */
-export async function startBenchPostern(opts: { env?: Record<string, string>; setup: (d: Directory) => Promise<void> }): Promise<BenchPostern> {
+export async function startBenchPostern(opts: { env?: Record<string, string>; setup: (d: Directory, config: Config) => Promise<void> }): Promise<BenchPostern> {
   const dir = makeTempDir('bench-postern');
   const port = await freePort();
   const configFile = join(dir, 'postern.toml');
@@ -148,7 +154,7 @@ export async function startBenchPostern(opts: { env?: Record<string, string>; se
   const config = loadConfig(configFile, env);
   const d = await openDirectory({ kind: 'sqlite', path: config.database.path });
   try {
-    await opts.setup(d);
+    await opts.setup(d, config);
   } finally {
     await d.close();
   }
@@ -187,6 +193,17 @@ export async function startBenchPostern(opts: { env?: Record<string, string>; se
     secret: config.secret.toString('latin1'),
     pid,
     logs,
+    decisions() {
+      const out = { total: 0, cacheHits: 0, reasons: {} as Record<string, number> };
+      for (const l of readLog().split('\n')) {
+        if (!l.includes('"event":"auth"')) continue;
+        out.total++;
+        if (l.includes('"cache":"hit"')) out.cacheHits++;
+        const reason = /"reason":"([^"]*)"/.exec(l)?.[1] ?? '?';
+        out.reasons[reason] = (out.reasons[reason] ?? 0) + 1;
+      }
+      return out;
+    },
     async eventLoopDelay() {
       const before = eldLines();
       process.kill(pid, 'SIGUSR2');
@@ -221,3 +238,76 @@ export function hasAuthCache(cfg: Config): boolean {
 
 export const fmt = (v: number, digits = 0): string =>
   Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+
+interface ProcSample {
+  /** utime + stime, clock ticks. */
+  cpu: number;
+  ppid: number;
+  /** Start time, clock ticks since boot. */
+  start: number;
+}
+
+function scanProcs(): Map<number, ProcSample> {
+  const out = new Map<number, ProcSample>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(name), { ppid: Number(f[1]), cpu: Number(f[11]) + Number(f[12]), start: Number(f[19]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * Watches the CPU that processes outside this benchmark's own tree (and outside the kernel's
+ * threads) use, sampling /proc twice a second: other work on a 2-core machine skews every
+ * figure, so the results say how much there was. Short-lived processes between two samples
+ * are missed, so the figure is a lower bound.
+ */
+export function watchOtherCpu(): { stop(): { avgCores: number; peakCores: number } } {
+  const tick = 100; // USER_HZ on Linux
+  const uptimeTicks = (): number => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * tick;
+  let prev = scanProcs();
+  let prevTime = uptimeTicks();
+  const first = prevTime;
+  let total = 0;
+  let peak = 0;
+  const sample = (): void => {
+    const now = scanProcs();
+    const t = uptimeTicks();
+    const ours = new Set<number>([process.pid]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [pid, p] of now) {
+        if (!ours.has(pid) && ours.has(p.ppid)) {
+          ours.add(pid);
+          grew = true;
+        }
+      }
+    }
+    let used = 0;
+    for (const [pid, p] of now) {
+      if (ours.has(pid) || pid === 2 || p.ppid === 2) continue;
+      const before = prev.get(pid);
+      if (before) used += Math.max(0, p.cpu - before.cpu);
+      else if (p.start >= prevTime) used += p.cpu;
+    }
+    total += used;
+    if (t > prevTime) peak = Math.max(peak, used / (t - prevTime));
+    prev = now;
+    prevTime = t;
+  };
+  const timer = setInterval(sample, 500);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      const span = Math.max(1, prevTime - first);
+      return { avgCores: total / span, peakCores: peak };
+    },
+  };
+}

@@ -1,6 +1,6 @@
 /**
  * The load generator, run as its own process so it never shares an event loop with the
- * server it measures: `node dist/bench/load.js '<LoadSpec JSON>'` prints one LoadResult JSON.
+ * server it measures: `node dist/bench/load.js < spec.json` prints one LoadResult JSON.
  *
  * Like nginx, every request is a NEW TCP connection: connect, send the bytes, read until the
  * peer closes. Two shapes of load:
@@ -10,7 +10,8 @@
  *     latency is the one a steady arrival rate sees (no coordinated omission).
  * Two kinds of request: `http` (bytes out, the reply must contain `expect`) and `imap` (greeting,
  * LOGIN, LOGOUT through nginx). Everything is bounded: duration, request count, in-flight cap and
- * a per-request timeout. The parent side is `runLoad`, which spawns this file.
+ * a per-request timeout. The parent side is `runLoad`, which spawns this file with the spec on
+ * standard input.
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -26,15 +27,13 @@ export interface LoadSpec {
   concurrency?: number;
   /** Open loop: requests started per second. */
   rate?: number;
-  /** http: the request bytes, base64. */
-  request?: string;
+  /** http: the request bytes, base64; several are used round-robin (one per mailbox, say). */
+  requests?: string[];
   /** http: a reply must contain this text to count as a success. */
   expect?: string;
   /** imap: [user, password] pairs, used round-robin. */
   logins?: Array<[string, string]>;
   timeoutMs?: number;
-  /** CPUs for this process (taskset -c syntax), to keep it off the server's core. */
-  cpus?: string;
 }
 
 export interface LoadResult {
@@ -129,10 +128,11 @@ function percentile(sorted: Float64Array, q: number): number {
 export async function generate(spec: LoadSpec): Promise<LoadResult> {
   const warmupMs = spec.warmupMs ?? 0;
   const timeoutMs = spec.timeoutMs ?? 5000;
-  const request = Buffer.from(spec.request ?? '', 'base64');
+  const requests = (spec.requests ?? []).map((r) => Buffer.from(r, 'base64'));
   const expect = Buffer.from(spec.expect ?? '', 'latin1');
   const logins = spec.logins ?? [];
   if (spec.kind === 'imap' && logins.length === 0) throw new Error('imap load needs logins');
+  if (spec.kind === 'http' && requests.length === 0) throw new Error('http load needs requests');
 
   const lat = new Float64Array(MAX_REQUESTS);
   let n = 0;
@@ -166,15 +166,16 @@ export async function generate(spec: LoadSpec): Promise<LoadResult> {
     };
     const sock =
       spec.kind === 'http'
-        ? httpOnce(spec.port, request, expect, done)
+        ? httpOnce(spec.port, requests[started % requests.length] as Buffer, expect, done)
         : imapOnce(spec.port, ...(logins[started % logins.length] as [string, string]), done);
     inFlight.set(sock, begin);
   };
 
   // One watchdog for all sockets instead of a timer each.
+  const timedOut = (): Error => Object.assign(new Error('timeout'), { code: 'timeout' });
   const watchdog = setInterval(() => {
     const limit = performance.now() - timeoutMs;
-    for (const [s, begin] of inFlight) if (begin < limit) s.destroy(new Error('timeout'));
+    for (const [s, begin] of inFlight) if (begin < limit) s.destroy(timedOut());
   }, 100);
 
   await new Promise<void>((resolve) => {
@@ -202,7 +203,7 @@ export async function generate(spec: LoadSpec): Promise<LoadResult> {
     }
     // Hard stop: never wait past the deadline plus one timeout.
     setTimeout(() => {
-      for (const s of inFlight.keys()) s.destroy(new Error('timeout'));
+      for (const s of inFlight.keys()) s.destroy(timedOut());
       resolve();
     }, end - t0 + timeoutMs + 1000).unref();
   });
@@ -224,15 +225,12 @@ export async function generate(spec: LoadSpec): Promise<LoadResult> {
   };
 }
 
-/** Parent side: runs the generator in a child process (optionally pinned) and returns its result. */
+/** Parent side: runs the generator in a child process and returns its result. */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  const self = fileURLToPath(import.meta.url);
-  const [cmd, args] = spec.cpus
-    ? ['taskset', ['-c', spec.cpus, process.execPath, self, JSON.stringify(spec)]]
-    : [process.execPath, [self, JSON.stringify(spec)]];
   const limitMs = (spec.warmupMs ?? 0) + spec.durationMs + (spec.timeoutMs ?? 5000) + 15_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd as string, args as string[], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdin.end(JSON.stringify(spec));
     let out = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -249,6 +247,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const spec = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadSpec;
   process.stdout.write(JSON.stringify(await generate(spec)) + '\n');
 }

@@ -78,6 +78,7 @@ export async function openRuntime(cfg: Config, opts: { log: Logger; dryRun?: boo
     resolver,
     ...(cache ? { cache } : {}),
     admitsAccount: (mailbox, req) => defence.admitsAccount(mailbox, req),
+    keyring: cfg.keyring,
     passwords: {
       verify: (stored, pw) => pool.run(() => verifyPassword(stored, pw)),
       dummyVerify: (pw) => pool.run(() => dummyVerify(pw, params)),

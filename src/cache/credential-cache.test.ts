@@ -7,7 +7,7 @@ import { createMemoryStore } from './expiring-store.js';
 const HASH = '{SHA512-CRYPT}$6$AW/.fhfwHHRt1GOO$abJduIjDGRViFrPcmaxBSJJyeBTHMMn2cELemKWlXG59fz.i2SUYnqS/6SsthrdhW/pI14Ro.Now66nEyulTJ1';
 
 function mailbox(over: Partial<Mailbox> = {}): Mailbox {
-  return { id: 7, address: 'alice@example.com', domainId: 1, passwordHash: HASH, enabled: true, protocols: ['imap', 'smtp'], networks: [], createdAt: '', updatedAt: '', ...over };
+  return { id: 7, address: 'alice@example.com', domainId: 1, passwordHash: HASH, enabled: true, protocols: ['imap', 'smtp'], networks: [], createdAt: '', updatedAt: '', reversibleSecret: null, secretChangedAt: null, ...over };
 }
 
 function setup(settings = { ttlSeconds: 3600, negativeTtlSeconds: 300, staleSeconds: 7200 }) {

@@ -6,6 +6,9 @@ import { Command, CommanderError } from 'commander';
 import type { Directory } from '../directory/types.js';
 import { openDirectory } from '../store/index.js';
 import { tempFolder } from '../store/test-support.js';
+import { decrypt, type Keyring } from '../vault/index.js';
+import { keySpellings, testKeyring, type TestKeys } from '../vault/test-support.js';
+import { reversibleSecretBinding } from '../directory/types.js';
 import { formatTable, passwordScheme, registerDirectoryCommands, type WithDirectory } from './directory-commands.js';
 
 interface Result {
@@ -19,6 +22,7 @@ describe('directory commands', () => {
   let file: string;
   let prompts: string[];
   let stdin: string;
+  let keyring: Keyring | null;
   const withDirectory: WithDirectory = async (fn) => {
     const dir = await openDirectory({ kind: 'sqlite', path: file });
     try {
@@ -41,6 +45,7 @@ describe('directory commands', () => {
       readPassword: async () => prompts.shift() ?? '',
       out: (line) => out.push(`${line}\n`),
       readStdin: async () => stdin,
+      keyring: () => keyring,
     });
     let code = 0;
     try {
@@ -67,6 +72,7 @@ describe('directory commands', () => {
     file = path.join(tmp.folder, 'directory.db');
     prompts = [];
     stdin = '';
+    keyring = null;
   });
   afterEach(() => tmp.remove());
 
@@ -258,6 +264,58 @@ describe('directory commands', () => {
     await ok('cert', 'remove', '--subject', 'CN=alice,O=Example');
     await fails(['cert', 'remove', '--subject', 'CN=alice,O=Example'], /no mailbox is mapped/);
     assert.deepEqual(await peek((d) => d.listCertMappings()), []);
+  });
+
+  it('sets, shows and clears a reversible credential, never printing it or its ciphertext', async () => {
+    const keys: TestKeys = new Map();
+    await ok('domain', 'add', 'example.com');
+    await ok('mailbox', 'add', 'alice@example.com', '--password-hash', '{PLAIN}x');
+    await ok('mailbox', 'add', 'bob@example.com', '--password-hash', '{PLAIN}x');
+    await fails(['mailbox', 'secret', 'set', 'alice@example.com', '--stdin'], /the vault is off/);
+    keyring = testKeyring([['k1', 'active']], keys);
+    assert.match(await ok('mailbox', 'show', 'alice@example.com'), /^reversible credential: not set$/m);
+
+    stdin = 'tanstaaf\n';
+    assert.match(await ok('mailbox', 'secret', 'set', 'alice@example.com', '--stdin'), /set the reversible credential of alice@example\.com \(encrypted with vault key k1\)/);
+    const alice = (await peek((d) => d.getMailbox('alice@example.com')))!;
+    assert.match(alice.reversibleSecret ?? '', /^pv1\.k1\./);
+    assert.ok(!(alice.reversibleSecret ?? '').includes('tanstaaf'));
+    const opened = decrypt(keyring, 'credentials', alice.reversibleSecret!, reversibleSecretBinding(alice.id));
+    assert.ok(opened.ok && opened.plaintext.toString() === 'tanstaaf', 'stored under the mailbox binding, purpose credentials');
+
+    const shown = await ok('mailbox', 'show', 'alice@example.com');
+    assert.match(shown, new RegExp(`^reversible credential: set \\(key k1, changed ${alice.secretChangedAt}\\)$`, 'm'));
+    const json = await ok('mailbox', 'show', 'alice@example.com', '--json');
+    assert.equal(JSON.parse(json).reversibleCredential.state, 'set');
+    const list = await ok('mailbox', 'list', '--json');
+    for (const text of [shown, json, list]) {
+      assert.ok(!text.includes('tanstaaf') && !text.includes(alice.reversibleSecret!), text);
+      for (const k of keySpellings(keys)) assert.ok(!text.includes(k));
+    }
+
+    // Prompted twice; a mismatch changes nothing.
+    prompts = ['one', 'two'];
+    await fails(['mailbox', 'secret', 'set', 'bob@example.com'], /do not match; nothing was changed/);
+    prompts = ['bob secret', 'bob secret'];
+    await ok('mailbox', 'secret', 'set', 'bob@example.com');
+    stdin = ' padded\n';
+    await fails(['mailbox', 'secret', 'set', 'bob@example.com', '--stdin'], /starts or ends with a space/);
+    stdin = 'x\n';
+    await fails(['mailbox', 'secret', 'set', 'nobody@example.com', '--stdin'], /does not exist/);
+
+    // Another keyring (k1 gone): shown as UNREADABLE with the key id, never blank.
+    keyring = testKeyring([['k2', 'active']], keys);
+    assert.match(await ok('mailbox', 'show', 'alice@example.com'), /^reversible credential: UNREADABLE \(key k1 is not configured .*\)$/m);
+    keyring = null;
+    assert.match(await ok('mailbox', 'show', 'alice@example.com'), /^reversible credential: UNREADABLE \(key k1 is not configured/m);
+    // A rotated keyring: new writes name the new active key; the other mailbox is untouched.
+    keyring = testKeyring([['k2', 'active'], ['k1', 'decrypt-only']], keys);
+    stdin = 'tanstaaf\n';
+    assert.match(await ok('mailbox', 'secret', 'set', 'alice@example.com', '--stdin'), /vault key k2/);
+    assert.match(await ok('mailbox', 'show', 'bob@example.com'), /reversible credential: set \(key k1,/);
+
+    assert.equal(await ok('mailbox', 'secret', 'clear', 'alice@example.com'), 'cleared the reversible credential of alice@example.com\n');
+    assert.match(await ok('mailbox', 'show', 'alice@example.com'), /^reversible credential: not set$/m);
   });
 
   it('shows examples in --help', async () => {

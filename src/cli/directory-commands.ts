@@ -4,14 +4,18 @@
  * `withDirectory` (so the caller owns opening and closing), prints through `out`, and turns
  * a DirectoryError or a usage mistake into `error: <message>` on stderr with exit code 1
  * via commander's own error path (which honours exitOverride in tests and embedding).
- * Password hashes are never printed: only their scheme.
+ * Password hashes are never printed: only their scheme. Reversible credentials (APOP,
+ * CRAM-MD5) are write-only: encrypted here with the vault's active key before they reach the
+ * store, and shown only as set (with key id and time), not set, or UNREADABLE.
  */
 import { actionRunner, UsageError } from './action.js';
 import { checkStoredHash } from '../passwords/index.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPorts, CertMatch, Directory, Mailbox, MailboxChanges, RouteKind } from '../directory/types.js';
-import { DirectoryError } from '../directory/types.js';
+import { DirectoryError, reversibleSecretBinding } from '../directory/types.js';
+import { reversibleSecretProblem } from '../decision/challenge.js';
 import { normaliseFingerprint, type DirectoryWithBans } from '../store/index.js';
+import { decrypt, describeUndecryptable, encrypt, keyIdOf, type Keyring } from '../vault/index.js';
 
 /**
  * Runs `fn` with an open directory and closes it afterwards. What `openDirectory` returns
@@ -26,6 +30,41 @@ export interface DirectoryCommandDeps {
   out: (line: string) => void;
   /** Reads all of standard input for `--password-stdin`; defaults to process.stdin. */
   readStdin?: () => Promise<string>;
+  /** The vault keyring from the configuration; null (or absent) when the vault is off. */
+  keyring?: () => Keyring | null;
+}
+
+/** What `mailbox show` says about the reversible credential: never the value, never blank. */
+export interface CredentialStatus {
+  state: 'set' | 'not-set' | 'unreadable';
+  keyId: string | null;
+  changedAt: string | null;
+  /** For `unreadable`: what is wrong and what to do (describeUndecryptable's wording). */
+  problem?: string;
+}
+
+export function credentialStatus(m: Mailbox, keyring: Keyring | null): CredentialStatus {
+  const ct = m.reversibleSecret;
+  if (ct === null) return { state: 'not-set', keyId: null, changedAt: m.secretChangedAt };
+  const opened = keyring
+    ? decrypt(keyring, 'credentials', ct, reversibleSecretBinding(m.id))
+    : ({ ok: false, keyId: keyIdOf(ct), reason: 'missing-key' } as const);
+  if (opened.ok) {
+    opened.plaintext.fill(0);
+    return { state: 'set', keyId: keyIdOf(ct), changedAt: m.secretChangedAt };
+  }
+  return { state: 'unreadable', keyId: opened.keyId, changedAt: m.secretChangedAt, problem: describeUndecryptable(opened) };
+}
+
+export function describeCredential(s: CredentialStatus): string {
+  switch (s.state) {
+    case 'not-set':
+      return 'not set';
+    case 'set':
+      return `set (key ${s.keyId ?? '?'}, changed ${s.changedAt ?? 'unknown'})`;
+    case 'unreadable':
+      return `UNREADABLE (${(s.problem ?? 'unreadable').replace(/^unreadable: /, '')}; changed ${s.changedAt ?? 'unknown'}; set it again with "postern mailbox secret set" or remove it with "postern mailbox secret clear")`;
+  }
 }
 
 
@@ -51,8 +90,9 @@ export function passwordScheme(hash: string | null): string {
 }
 
 function publicMailbox(m: Mailbox) {
-  const { passwordHash, ...rest } = m;
-  return { ...rest, passwordScheme: passwordScheme(passwordHash) };
+  const { passwordHash, reversibleSecret, secretChangedAt, ...rest } = m;
+  const reversibleCredential = reversibleSecret === null ? null : { keyId: keyIdOf(reversibleSecret), changedAt: secretChangedAt };
+  return { ...rest, passwordScheme: passwordScheme(passwordHash), reversibleCredential };
 }
 
 function parsePortOption(value: string): number {
@@ -70,6 +110,7 @@ const dash = (v: string | number | null | undefined) => (v === null || v === und
 export function registerDirectoryCommands(program: Command, deps: DirectoryCommandDeps): void {
   const { withDirectory, out } = deps;
   const readStdin = deps.readStdin ?? readAllStdin;
+  const keyring = deps.keyring ?? (() => null);
 
   const run = actionRunner('postern.directory');
   const arg = (args: string[], i: number): string => args[i] ?? '';
@@ -199,11 +240,13 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
         });
         if (!found) throw new DirectoryError('not-found', `mailbox "${arg(a, 0).trim().toLowerCase()}" does not exist (see "postern mailbox list")`);
         const { m, aliases, backend } = found;
-        const view = { ...publicMailbox(m), aliases: aliases.map((x) => x.address), backend: backend?.name ?? null };
+        const credential = credentialStatus(m, keyring());
+        const view = { ...publicMailbox(m), reversibleCredential: credential, aliases: aliases.map((x) => x.address), backend: backend?.name ?? null };
         printJsonOr(!!c.opts().json, view, () => [
           `address:    ${m.address}`,
           `enabled:    ${m.enabled ? 'yes' : 'no'}`,
           `password:   ${passwordScheme(m.passwordHash)}`,
+          `reversible credential: ${describeCredential(credential)}`,
           `protocols:  ${m.protocols.join(',')}`,
           `networks:   ${m.networks.join(',') || 'any'}`,
           `aliases:    ${view.aliases.join(', ') || '-'}`,
@@ -236,6 +279,57 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
         }
         const m = await withDirectory((d) => d.changeMailbox(arg(a, 0), changes));
         out(`changed mailbox ${m.address}`);
+      }),
+    );
+  const secret = mailbox
+    .command('secret')
+    .description('The reversible credential for APOP and CRAM-MD5, stored encrypted in the vault (write-only)');
+  secret
+    .command('set <address>')
+    .description('Set the credential APOP and CRAM-MD5 logins use; nginx logs in to the backend with it, so the backend must accept it as the password')
+    .option('--stdin', 'read it from standard input (one line) instead of asking twice')
+    .addHelpText('after', examples('mailbox secret set alice@example.com', 'echo "$SECRET" | postern mailbox secret set alice@example.com --stdin'))
+    .action(
+      run(async (c, a) => {
+        const ring = keyring();
+        if (!ring) {
+          throw new UsageError(
+            'the vault is off (no [vault] keys in the configuration), so a reversible credential cannot be stored: ' +
+              'add a key, e.g. keys = [{ id = "k1", state = "active", file = "postern-data/keys/k1.key" }] with the file made by `openssl rand -base64 32`',
+          );
+        }
+        let text: string;
+        if (c.opts<{ stdin?: boolean }>().stdin) {
+          text = (await readStdin()).replace(/\r?\n$/, '');
+        } else {
+          text = await deps.readPassword('Reversible credential: ');
+          if (text !== (await deps.readPassword('Repeat it: '))) throw new UsageError('the two entries do not match; nothing was changed');
+        }
+        const value = Buffer.from(text, 'utf8');
+        try {
+          const problem = reversibleSecretProblem(value);
+          if (problem) throw new UsageError(`the reversible credential cannot be used: ${problem}; nothing was changed`);
+          const m = await withDirectory(async (d) => {
+            const current = await d.getMailbox(arg(a, 0));
+            if (!current) throw new DirectoryError('not-found', `mailbox "${arg(a, 0).trim().toLowerCase()}" does not exist (see "postern mailbox list")`);
+            // Encrypted before the store sees it; if this throws, nothing is written.
+            const ciphertext = encrypt(ring, 'credentials', value, reversibleSecretBinding(current.id));
+            return d.setReversibleSecret(current.address, ciphertext);
+          });
+          out(`set the reversible credential of ${m.address} (encrypted with vault key ${ring.active.id}); APOP and CRAM-MD5 logins now work for it`);
+        } finally {
+          value.fill(0);
+        }
+      }),
+    );
+  secret
+    .command('clear <address>')
+    .description('Remove the reversible credential: APOP and CRAM-MD5 logins stop working for this mailbox')
+    .addHelpText('after', examples('mailbox secret clear alice@example.com'))
+    .action(
+      run(async (_c, a) => {
+        const m = await withDirectory((d) => d.setReversibleSecret(arg(a, 0), null));
+        out(`cleared the reversible credential of ${m.address}`);
       }),
     );
   mailbox

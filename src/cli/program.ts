@@ -58,6 +58,7 @@ Getting started:
       const res = initConfig(file(), { port: opts.port });
       out(`created ${res.configFile}`);
       out(`created ${res.secretFile} (the shared secret nginx must send; mode 0600)`);
+      out(`created ${res.keyFile} (vault key k1 for APOP/CRAM-MD5 credentials; mode 0600: back it up apart from the database)`);
       out(`data folder ${res.dataDir}`);
       out('');
       out('Add this to nginx.conf:');
@@ -79,6 +80,7 @@ Getting started:
         out(`  shared secret  header ${cfg.auth.secret_header}, ${cfg.secret.length} bytes`);
         out(`  nginx peers    ${cfg.auth.allowed_networks.join(', ')}`);
         out(`  database       ${cfg.database.kind} ${cfg.database.path}`);
+        out(`  vault          ${cfg.keyring ? cfg.keyring.keys.map((k) => `${k.id} (${k.state})`).join(', ') : 'off (no [vault] keys: APOP and CRAM-MD5 are refused)'}`);
         out(`  directory      ${domains.length} domains, ${backends.length} backends, ${routes.length} routes`);
         if (!routes.some((r) => r.kind === 'default') && domains.length > 0) {
           out('  note: there is no default route; mailboxes without a mailbox or domain route get a temporary failure');
@@ -101,6 +103,7 @@ Getting started:
     hashPassword: async (pw) => hashPassword(pw, argon2Params(loadCfg())),
     readPassword,
     out,
+    keyring: () => loadCfg().keyring,
   });
   registerImport(program, { withDirectory, out });
   registerBansCommands(program, { withDirectory, out });

@@ -5,13 +5,19 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { generateKey } from '../vault/index.js';
 import type { Config } from './load.js';
 
 export interface InitResult {
   configFile: string;
   secretFile: string;
   dataDir: string;
+  /** The first vault key (mode 0600), listed as the active key `k1` in [vault]. */
+  keyFile: string;
 }
+
+/** The id of the vault key `init` creates. */
+export const FIRST_KEY_ID = 'k1';
 
 export class InitRefused extends Error {}
 
@@ -19,20 +25,24 @@ export function initConfig(configFile: string, opts: { port?: number } = {}): In
   const base = dirname(configFile);
   const dataDir = join(base, 'postern-data');
   const secretFile = join(dataDir, 'auth-secret');
-  for (const f of [configFile, secretFile]) {
+  const keyDir = join(dataDir, 'keys');
+  const keyFile = join(keyDir, `${FIRST_KEY_ID}.key`);
+  for (const f of [configFile, secretFile, keyFile]) {
     if (existsSync(f)) throw new InitRefused(`${f} already exists; Postern never overwrites it. Remove it first if you really want a new one.`);
   }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(keyDir, { recursive: true, mode: 0o700 });
   // 32 random bytes, base64url: printable and safe as an nginx header value without quoting.
   writeFileSync(secretFile, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
-  writeFileSync(configFile, configTemplate(relative(base, secretFile), relative(base, join(dataDir, 'postern.db')), opts.port ?? 8880), {
-    mode: 0o600,
-    flag: 'wx',
-  });
-  return { configFile, secretFile, dataDir };
+  writeFileSync(keyFile, generateKey().text + '\n', { mode: 0o600, flag: 'wx' });
+  writeFileSync(
+    configFile,
+    configTemplate(relative(base, secretFile), relative(base, join(dataDir, 'postern.db')), opts.port ?? 8880, relative(base, keyFile)),
+    { mode: 0o600, flag: 'wx' },
+  );
+  return { configFile, secretFile, dataDir, keyFile };
 }
 
-function configTemplate(secretFile: string, dbFile: string, port: number): string {
+function configTemplate(secretFile: string, dbFile: string, port: number, keyFile: string): string {
   return `# Postern configuration (TOML). Every setting can be overridden by an environment
 # variable POSTERN_<SECTION>_<KEY>, e.g. POSTERN_LISTEN_PORT=8881.
 # Check it with: postern config check
@@ -109,6 +119,16 @@ account_window_seconds = 3600
 ban_seconds = 3600
 # A network that logged in successfully is its mailbox owner's for this long.
 owner_memory_seconds = 604800
+
+[vault]
+# Keys that encrypt the secrets Postern must read back (APOP/CRAM-MD5 credentials). Each key is
+# 32 random bytes as base64 in a file (relative to this file) or in POSTERN_KEY_<ID>; exactly
+# one is "active" (new secrets use it), older ones "decrypt-only", unused ones "retired".
+# Back the key files up apart from the database: a database backup without its keys cannot
+# give these secrets back. An empty list (keys = []) turns the vault off.
+keys = [
+  { id = "${FIRST_KEY_ID}", state = "active", file = "${keyFile}" },
+]
 
 [dns]
 cache_seconds = 60

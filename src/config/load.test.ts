@@ -95,3 +95,46 @@ test('environment variables override the file, with types checked', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('init creates vault key k1 (0600) and the [vault] section; the keyring loads with it', () => {
+  const dir = folder();
+  try {
+    const file = join(dir, 'postern.toml');
+    const res = initConfig(file);
+    assert.equal(res.keyFile, join(dir, 'postern-data', 'keys', 'k1.key'));
+    assert.equal(statSync(res.keyFile).mode & 0o777, 0o600);
+    assert.match(readFileSync(file, 'utf8'), /\[vault\][\s\S]*id = "k1", state = "active", file = "postern-data\/keys\/k1\.key"/);
+    const cfg = loadConfig(file, {});
+    assert.equal(cfg.keyring?.active.id, 'k1');
+    assert.ok(!JSON.stringify(cfg).includes(readFileSync(res.keyFile, 'utf8').trim()), 'the key bytes are not in the config object');
+    // init never overwrites a key file either.
+    rmSync(file);
+    rmSync(res.secretFile);
+    assert.throws(() => initConfig(file), InitRefused);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('without [vault] keys the vault is off; keyring problems are configuration problems', () => {
+  const dir = folder();
+  try {
+    writeFileSync(join(dir, 'secret'), 'x'.repeat(32));
+    const file = join(dir, 'c.toml');
+    writeFileSync(file, '[auth]\nsecret_file = "secret"\n');
+    assert.equal(loadConfig(file, {}).keyring, null);
+    writeFileSync(file, '[auth]\nsecret_file = "secret"\n[vault]\nkeys = [{ id = "k1", state = "active", file = "keys/k1.key" }, { id = "k0", state = "decrypt-only" }]\n');
+    const list = problems(() => loadConfig(file, {}));
+    assert.ok(list.some((p) => p.startsWith('vault.keys:') && p.includes(join(dir, 'keys', 'k1.key')) && p.includes('does not exist')), list.join('\n'));
+    assert.ok(list.some((p) => p.includes('"k0"') && p.includes('POSTERN_KEY_K0')), list.join('\n'));
+    // Key bytes from the environment, per key id.
+    const env = { POSTERN_KEY_K0: Buffer.alloc(32, 7).toString('base64') };
+    writeFileSync(file, '[auth]\nsecret_file = "secret"\n[vault]\nkeys = [{ id = "k0", state = "active" }]\n');
+    const cfg = loadConfig(file, env);
+    assert.equal(cfg.keyring?.active.id, 'k0');
+    writeFileSync(file, '[auth]\nsecret_file = "secret"\n[vault]\nkeys = [{ id = "k0", state = "on" }]\n');
+    assert.ok(problems(() => loadConfig(file, {})).some((p) => p.startsWith('vault.keys.0.state')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import { loadKeyring, type Keyring } from '../vault/index.js';
 import { configSchema, type ConfigFile } from './schema.js';
 
 export interface Config extends ConfigFile {
@@ -12,6 +13,8 @@ export interface Config extends ConfigFile {
   file: string;
   /** The shared secret nginx must send; never logged. */
   secret: Buffer;
+  /** The vault's keyring, or null when `[vault] keys` is empty (the vault is off). */
+  keyring: Keyring | null;
 }
 
 export class ConfigError extends Error {
@@ -63,9 +66,21 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const base = dirname(file);
   cfg.database.path = resolve(base, cfg.database.path);
   if (cfg.auth.secret_file) cfg.auth.secret_file = resolve(base, cfg.auth.secret_file);
+  for (const k of cfg.vault.keys) if (k.file !== undefined) k.file = resolve(base, k.file);
   const secret = readSecret(cfg, env, problems);
-  if (problems.length > 0 || !secret) throw new ConfigError(file, problems);
-  return deepFreeze({ ...cfg, file, secret });
+  const keyring = readKeyring(cfg, env, problems);
+  if (problems.length > 0 || !secret || keyring === undefined) throw new ConfigError(file, problems);
+  return deepFreeze({ ...cfg, file, secret, keyring });
+}
+
+/** The vault keyring (null when no keys are configured); undefined after reporting its problems. */
+function readKeyring(cfg: ConfigFile, env: NodeJS.ProcessEnv, problems: string[]): Keyring | null | undefined {
+  if (cfg.vault.keys.length === 0) return null;
+  const specs = cfg.vault.keys.map((k) => ({ id: k.id, state: k.state, ...(k.file !== undefined ? { file: k.file } : {}) }));
+  const result = loadKeyring(specs, env, (p) => readFileSync(p));
+  if (result.ok) return result.keyring;
+  for (const p of result.error.problems) problems.push(`vault.keys: ${p.message}`);
+  return undefined;
 }
 
 function readSecret(cfg: ConfigFile, env: NodeJS.ProcessEnv, problems: string[]): Buffer | null {
@@ -102,8 +117,10 @@ function readSecret(cfg: ConfigFile, env: NodeJS.ProcessEnv, problems: string[])
 function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: string[]): void {
   const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
   const optionalKeys: Record<string, string[]> = { auth: ['secret_file'] };
+  // A list of tables has no comma-separated form; each key's bytes may come from POSTERN_KEY_<ID>.
+  const tableOnly: Record<string, string[]> = { vault: ['keys'] };
   for (const [section, keys] of Object.entries(defaults)) {
-    const names = [...Object.keys(keys), ...(optionalKeys[section] ?? [])];
+    const names = [...Object.keys(keys), ...(optionalKeys[section] ?? [])].filter((k) => !(tableOnly[section] ?? []).includes(k));
     for (const key of names) {
       const name = `POSTERN_${section}_${key}`.toUpperCase();
       const text = env[name];

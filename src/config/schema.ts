@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isValidNetwork } from '../net/cidr.js';
+import { KEY_STATES } from '../vault/index.js';
 
 const network = z.string().refine(isValidNetwork, { message: 'not an IP address or CIDR network' });
 const port = z.number().int().min(1).max(65535);
@@ -143,6 +144,27 @@ export const configSchema = z
         ban_seconds: 3600,
         owner_memory_seconds: 7 * 86400,
       }),
+    vault: z
+      .object({
+        /**
+         * The keyring for secrets Postern must read back (APOP/CRAM-MD5 credentials). Empty: the
+         * vault is off. Each key's bytes come from `file` (relative to the config file) or from
+         * POSTERN_KEY_<ID>; exactly one key is active (src/vault/keyring.ts checks the rest).
+         */
+        keys: z
+          .array(
+            z
+              .object({
+                id: z.string(),
+                state: z.enum(KEY_STATES),
+                file: z.string().min(1).optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ keys: [] }),
     dns: z
       .object({
         /** How long a backend host name's address is reused. */

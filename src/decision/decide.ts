@@ -11,6 +11,8 @@ import type { Backend, DirectoryReader, Mailbox } from '../directory/types.js';
 import type { Resolver } from '../dns/resolver.js';
 import { inNetworks, parseNetworks } from '../net/cidr.js';
 import { HashPoolOverloaded, PasswordHashError } from '../passwords/index.js';
+import type { Keyring } from '../vault/index.js';
+import { createChallengeLogin } from './challenge-login.js';
 import { refusal, type Reason, type RefusalKind } from './outcome.js';
 import { parseRcptLine } from './recipient.js';
 
@@ -36,6 +38,8 @@ export interface DeciderDeps {
   cache?: CredentialCache;
   /** The defence's account protection: false refuses the login before any password is checked. */
   admitsAccount?: (mailbox: Mailbox, req: AuthRequest) => Promise<boolean>;
+  /** The vault keyring for reversible credentials (APOP, CRAM-MD5); absent or null: the vault is off. */
+  keyring?: Keyring | null;
 }
 
 export interface Outcome {
@@ -48,6 +52,10 @@ export interface Outcome {
   verified?: { mailbox: Mailbox; password: Buffer };
   /** How the auth cache took part: `hit` (no hashing), or `stale` (the directory was unavailable). */
   cache?: 'hit' | 'stale';
+  /** The vault key id a stored secret named, when it mattered (an undecryptable credential). */
+  keyId?: string;
+  /** Operator wording of what is wrong with a stored secret (never the secret): for the log. */
+  problem?: string;
 }
 
 /** Optional human-readable steps, for `postern test-login`. */
@@ -261,6 +269,17 @@ export function createDecider(deps: DeciderDeps): Decider {
     return admit(req, mailbox, t, { user: mailbox.address, ...(pass ? { pass } : {}) });
   }
 
+  const challengeLogin = createChallengeLogin({
+    directory,
+    keyring: deps.keyring ?? null,
+    ...(admitsAccount ? { admitsAccount } : {}),
+    loginAddress,
+    canonicalLogin,
+    refuse,
+    tempfail,
+    admit,
+  });
+
   async function mx(req: AuthRequest, t: Trace): Promise<Outcome> {
     if (req.protocol !== 'smtp' || !req.smtp) {
       t?.push('Auth-Method none outside SMTP');
@@ -338,9 +357,8 @@ export function createDecider(deps: DeciderDeps): Decider {
         return external(req, trace);
       case 'apop':
       case 'cram-md5':
-        // Needs a reversible credential from the vault (a later issue); say so plainly, no retry.
-        trace?.push(`${req.method} is not available yet`);
-        return refuse('method', 'method-unsupported', req);
+        // The mailbox's reversible credential from the vault (challenge-login.ts); never a retry.
+        return challengeLogin({ ...req, method: req.method }, trace);
     }
   }
 }

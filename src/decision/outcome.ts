@@ -21,6 +21,10 @@ export type Reason =
   | 'protocol-denied'
   | 'network-denied'
   | 'method-unsupported'
+  /** APOP/CRAM-MD5: the digest does not match the mailbox's reversible credential. */
+  | 'bad-digest'
+  /** APOP/CRAM-MD5 for a mailbox that has no reversible credential. */
+  | 'no-reversible-secret'
   | 'external-untrusted'
   | 'external-unmapped'
   | 'mx-relay-denied'
@@ -37,6 +41,10 @@ export type Reason =
   | 'no-port'
   | 'dns-failure'
   | 'bad-hash'
+  /** The mailbox's reversible credential cannot be decrypted (the log names the key id). */
+  | 'secret-undecryptable'
+  /** The reversible credential holds bytes nginx cannot pass on as Auth-Pass. */
+  | 'secret-unsendable'
   /** Too many password verifications waiting: refused at once rather than miss nginx's deadline. */
   | 'overloaded'
   | 'bad-request'

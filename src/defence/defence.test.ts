@@ -15,6 +15,7 @@ import { manualClock, openTempDirectory, type TempDirectory } from '../store/tes
 import { createDefence, type DefenceSettings } from './defence.js';
 import { defended } from './defended.js';
 import { createMemoryCounters } from './memory-counters.js';
+import { testKeyring } from '../vault/test-support.js';
 
 const SETTINGS: DefenceSettings = {
   trustedNetworks: parseNetworks(['203.0.113.0/24']),
@@ -68,6 +69,7 @@ beforeEach(() => {
     passwords: { verify: verifyPassword, dummyVerify: (p) => dummyVerify(p, { memoryKiB: 1024, iterations: 1, parallelism: 1 }) },
     settings: { failureWaitSeconds: 2, maxAttempts: 10, defaultDomain: '', recipientDelimiter: '+' },
     admitsAccount: (m, r) => defence.admitsAccount(m, r),
+    keyring: testKeyring([['k1', 'active']]),
   });
   decide = defended(engine, defence, { log: createLogger('silent'), record: true });
 });
@@ -109,6 +111,17 @@ describe('bans', () => {
     assert.equal(await tmp.dir.liftBans('192.0.2.11'), 1);
     assert.equal((await decide(req('alice@example.com', 'alice-pw', '192.0.2.11'))).reason, 'ok', 'lifted');
     assert.equal((await decide(req('alice@example.com', 'one more', '192.0.2.11'))).reason, 'bad-credentials', 'and counting starts again from zero');
+    time.advance(3601);
+  });
+
+  test('wrong APOP/CRAM-MD5 digests count like wrong passwords, and never get an Auth-Wait', async () => {
+    const salt = '<1.2@mail.test>';
+    for (let i = 0; i < 8; i++) {
+      const out = await decide(req('alice@example.com', `${i}`.padStart(32, 'f'), '192.0.2.30', { method: i % 2 ? 'apop' : 'cram-md5', salt }));
+      assert.ok(['bad-digest', 'no-reversible-secret'].includes(out.reason), out.reason);
+      assert.equal(out.decision.kind === 'fail' && out.decision.wait, undefined, 'no retry for these methods');
+    }
+    assert.equal((await decide(req('alice@example.com', 'alice-pw', '192.0.2.30'))).reason, 'banned');
     time.advance(3601);
   });
 

@@ -48,6 +48,9 @@ const GUESSES: ReadonlySet<Reason> = new Set<Reason>([
   'control-chars',
   'external-unmapped',
   'mx-auth-refused',
+  // APOP/CRAM-MD5: a wrong digest, or a digest for a mailbox without a reversible credential.
+  'bad-digest',
+  'no-reversible-secret',
 ]);
 
 export interface Defence {
@@ -122,7 +125,8 @@ export function createDefence(s: DefenceSettings, deps: { bans: BanStore; counte
         const n = await counters.addDistinct(`unknown:${net}`, digest(req.user), ms(s.unknownUsersWindowSeconds));
         if (n >= s.unknownUsersLimit) await ban('subnet', net, `${n} unknown user names tried`, `unknown:${net}`);
       }
-      if (outcome.reason === 'bad-credentials' && outcome.mailbox) {
+      // A wrong APOP/CRAM-MD5 digest is a wrong password too (each one is distinct: the salt changes).
+      if ((outcome.reason === 'bad-credentials' || outcome.reason === 'bad-digest') && outcome.mailbox) {
         const k = `account:${outcome.mailbox}`;
         const n = await counters.addDistinct(k, digest(req.pass), ms(s.accountWindowSeconds));
         if (n >= s.accountLimit) await ban('account', outcome.mailbox, `${n} different wrong passwords`, k);

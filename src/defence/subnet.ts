@@ -9,8 +9,7 @@ export function subnetOf(ip: string, v4Prefix: number, v6Prefix: number): string
   const addr = parseAddress(ip);
   if (!addr) return undefined;
   const bits = addr.kind() === 'ipv4' ? v4Prefix : v6Prefix;
-  const network = ipaddr.parseCIDR(`${addr.toString()}/${bits}`);
-  return `${networkAddress(network[0], bits)}/${bits}`;
+  return `${networkAddress(addr, bits)}/${bits}`;
 }
 
 function networkAddress(addr: ipaddr.IPv4 | ipaddr.IPv6, bits: number): string {

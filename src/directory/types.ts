@@ -28,6 +28,19 @@ export interface Mailbox {
   networks: string[];
   createdAt: string;
   updatedAt: string;
+  /**
+   * The reversible credential for APOP and CRAM-MD5 as a vault ciphertext (purpose
+   * `credentials`, bound to `reversibleSecretBinding(id)`), never clear text; null when the
+   * mailbox has not opted in. Never printed: show only that it is set, its key id and when.
+   */
+  reversibleSecret: string | null;
+  /** When the reversible credential was last set or cleared; null if never. */
+  secretChangedAt: string | null;
+}
+
+/** What a mailbox's reversible credential is bound to: its row id (which never changes), not its address. */
+export function reversibleSecretBinding(mailboxId: number): { table: string; recordId: string; field: string } {
+  return { table: 'mailboxes', recordId: String(mailboxId), field: 'reversible_secret' };
 }
 
 export interface Alias {
@@ -153,6 +166,12 @@ export interface DirectoryAdmin {
   changeMailbox(address: string, changes: MailboxChanges): Promise<Mailbox>;
   /** Sets a new hash only if the stored one is still `expectedHash` (an upgrade must not undo a concurrent change). */
   replacePasswordHash(mailboxId: number, expectedHash: string, newHash: string): Promise<boolean>;
+  /**
+   * Stores (or with null clears) the mailbox's reversible credential. `ciphertext` must already
+   * be a vault ciphertext bound to this mailbox: the caller encrypts, and anything that is not
+   * a vault ciphertext is refused, so clear text can never be stored.
+   */
+  setReversibleSecret(address: string, ciphertext: string | null): Promise<Mailbox>;
   removeMailbox(address: string): Promise<void>;
 
   addAlias(address: string, mailbox: string): Promise<Alias>;

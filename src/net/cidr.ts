@@ -3,6 +3,7 @@
  * against them. IPv4-mapped IPv6 addresses (::ffff:1.2.3.4, as Node reports IPv4 peers on
  * dual-stack sockets) are matched as IPv4.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 export type Network = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -37,12 +38,15 @@ export function parseNetworks(list: readonly string[]): Network[] {
 
 export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   const t = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  if (!ipaddr.isValid(t)) return null;
+  // node:net decides the family cheaply and strictly (no legacy "10" or "0x0a.1" forms);
+  // ipaddr.parse tries IPv6 first, which dominated the auth path's profile.
   try {
-    return normalise(ipaddr.parse(t));
+    if (isIPv4(t)) return ipaddr.IPv4.parse(t);
+    if (isIPv6(t)) return normalise(ipaddr.IPv6.parse(t));
   } catch {
-    return null;
+    /* fall through */
   }
+  return null;
 }
 
 export function inNetworks(address: string, networks: readonly Network[]): boolean {

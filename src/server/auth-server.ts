@@ -152,6 +152,8 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
       mailbox: outcome.mailbox,
       backend: outcome.backend,
       cache: outcome.cache,
+      key_id: outcome.keyId,
+      problem: outcome.problem,
       latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
     };
     if (d.kind === 'ok') line.server = `${d.server}:${d.port}`;

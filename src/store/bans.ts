@@ -85,6 +85,25 @@ export function normaliseBanSubject(subject: string): string {
 }
 
 /** The network of a CIDR, host bits cleared (`192.0.2.7/24` -> `192.0.2.0/24`); '' if malformed. */
+/**
+ * Canonical forms of lookup subjects, remembered: every login asks about its client's IP and
+ * subnet, clients come back, and canonicalising with ipaddr.js costs more than the query.
+ */
+const canonical = (() => {
+  const memo = new Map<string, string>();
+  return {
+    get(key: string, make: () => string): string {
+      let v = memo.get(key);
+      if (v === undefined) {
+        v = make();
+        if (memo.size >= 10_000) memo.clear();
+        memo.set(key, v);
+      }
+      return v;
+    },
+  };
+})();
+
 function lookupSubnet(value: string): string {
   return attempt(() => {
     const text = value.trim();
@@ -178,9 +197,9 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
     },
 
     async activeBans(subjects) {
-      const ip = subjects?.ip ? attempt(() => canonicalIp(subjects.ip ?? '')) : '';
-      const subnet = subjects?.subnet ? lookupSubnet(subjects.subnet) : '';
-      const account = subjects?.account ? attempt(() => parseAddress(subjects.account ?? '').address) : '';
+      const ip = subjects?.ip ? canonical.get(`ip ${subjects.ip}`, () => attempt(() => canonicalIp(subjects.ip ?? ''))) : '';
+      const subnet = subjects?.subnet ? canonical.get(`net ${subjects.subnet}`, () => lookupSubnet(subjects.subnet ?? '')) : '';
+      const account = subjects?.account ? canonical.get(`acct ${subjects.account}`, () => attempt(() => parseAddress(subjects.account ?? '').address)) : '';
       if (ip === '' && subnet === '' && account === '') return [];
       return (await inForce(nowIso(), ip, subnet, account)).map(toBan);
     },

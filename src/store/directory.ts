@@ -43,6 +43,7 @@ export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryO
     listMailboxes: (filter) => mailboxes.listMailboxes(s, filter),
     changeMailbox: (address, changes) => mailboxes.changeMailbox(s, address, changes),
     replacePasswordHash: (id, expected, next) => mailboxes.replacePasswordHash(s, id, expected, next),
+    setReversibleSecret: (address, ciphertext) => mailboxes.setReversibleSecret(s, address, ciphertext),
     removeMailbox: (address) => mailboxes.removeMailbox(s, address),
     importMailboxes: (rows) => importMailboxes(s, rows),
 

@@ -189,3 +189,36 @@ describe('importMailboxes', () => {
     assert.equal(await t.dir.getMailbox('ok@example.com'), null);
   });
 });
+
+describe('reversible credentials (APOP, CRAM-MD5)', () => {
+  let t: TempDirectory;
+  beforeEach(async () => {
+    t = await openTempDirectory();
+    await t.dir.addDomain('example.com');
+  });
+  afterEach(async () => t.cleanup());
+
+  it('stores a vault ciphertext, is fetched by findLogin (also through an alias), and clears', async () => {
+    const m = await t.dir.addMailbox({ address: 'a@example.com', passwordHash: null });
+    assert.equal(m.reversibleSecret, null);
+    assert.equal(m.secretChangedAt, null);
+    await t.dir.addAlias('info@example.com', 'a@example.com');
+    const ct = 'pv1.k1.' + 'A'.repeat(80) + '.' + 'B'.repeat(40);
+    const set = await t.dir.setReversibleSecret('A@example.com', ct);
+    assert.equal(set.reversibleSecret, ct);
+    assert.ok(set.secretChangedAt && set.secretChangedAt >= m.createdAt);
+    assert.equal((await t.dir.findLogin('info@example.com'))?.mailbox.reversibleSecret, ct);
+    const cleared = await t.dir.setReversibleSecret('a@example.com', null);
+    assert.equal(cleared.reversibleSecret, null);
+    assert.ok(cleared.secretChangedAt);
+  });
+
+  it('refuses anything that is not a vault ciphertext, so clear text is never stored', async () => {
+    await t.dir.addMailbox({ address: 'a@example.com', passwordHash: null });
+    for (const v of ['tanstaaf', '', 'pv1.', 'pv1.K1.x.y']) {
+      await assert.rejects(t.dir.setReversibleSecret('a@example.com', v), rejectsWith('invalid', /vault ciphertext; nothing was written/), v);
+    }
+    assert.equal((await t.dir.getMailbox('a@example.com'))?.reversibleSecret, null);
+    await assert.rejects(t.dir.setReversibleSecret('nobody@example.com', null), rejectsWith('not-found', /does not exist/));
+  });
+});

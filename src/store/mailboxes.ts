@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import { PROTOCOLS } from '../authhttp/types.js';
 import { DirectoryError, type Mailbox, type MailboxChanges, type NewMailbox } from '../directory/types.js';
+import { keyIdOf } from '../vault/index.js';
 import { requireDomain } from './domains.js';
 import { joinList, now, toMailbox, uniqueOr, type Store } from './rows.js';
 import type { DB } from './schema.js';
@@ -133,6 +134,26 @@ export async function replacePasswordHash(s: Store, mailboxId: number, expectedH
     .where('password_hash', '=', expectedHash)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
+}
+
+export async function setReversibleSecret(s: Store, input: string, ciphertext: string | null): Promise<Mailbox> {
+  const { address } = parseAddress(input);
+  // Defence in depth: the caller encrypts; a value that is not a vault ciphertext (clear text
+  // passed by mistake) is never written.
+  if (ciphertext !== null && (typeof ciphertext !== 'string' || keyIdOf(ciphertext) === null)) {
+    throw new DirectoryError('invalid', 'a reversible credential must be stored as a vault ciphertext; nothing was written');
+  }
+  return s.db.transaction().execute(async (trx) => {
+    const current = await requireMailbox(trx, address);
+    const at = now();
+    const row = await trx
+      .updateTable('mailboxes')
+      .set({ reversible_secret: ciphertext, secret_changed_at: at, updated_at: at })
+      .where('id', '=', current.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toMailbox(row);
+  });
 }
 
 export async function removeMailbox(s: Store, input: string): Promise<void> {

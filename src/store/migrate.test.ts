@@ -45,7 +45,7 @@ describe('openDirectory (sqlite)', () => {
     const raw = openSqlite(file);
     try {
       const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
-      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans']);
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets']);
     } finally {
       raw.close();
     }
@@ -71,12 +71,12 @@ describe('openDirectory (sqlite)', () => {
     const dir = await openDirectory({ kind: 'sqlite', path: file });
     await dir.close();
     const raw = openSqlite(file);
-    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0003-future-thing', '2030-01-01T00:00:00.000Z')`).run([]);
+    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0004-future-thing', '2030-01-01T00:00:00.000Z')`).run([]);
     raw.close();
     await assert.rejects(openDirectory({ kind: 'sqlite', path: file }), (err: unknown) => {
       assert.ok(err instanceof SchemaVersionError);
-      assert.match(err.message, /schema version 3 \(0003-future-thing\)/);
-      assert.match(err.message, /only knows schema version 2 \(0002-bans\)/);
+      assert.match(err.message, /schema version 4 \(0004-future-thing\)/);
+      assert.match(err.message, /only knows schema version 3 \(0003-secrets\)/);
       assert.match(err.message, /Upgrade Postern/);
       return true;
     });
@@ -104,11 +104,34 @@ describe('openDirectory (sqlite)', () => {
     const raw = openSqlite(file);
     try {
       const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
-      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans']);
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets']);
       const indexes = raw.prepare(`select name from sqlite_master where type = 'index' and tbl_name = 'bans' and name like 'bans_%' order by name`).all([]) as Array<{ name: string }>;
       assert.deepEqual(indexes.map((r) => r.name), ['bans_expires_at', 'bans_subject_expires_at']);
     } finally {
       raw.close();
+    }
+  });
+
+  it('upgrades a schema-2 database to schema 3 (reversible credentials), keeping its mailboxes', async () => {
+    const engine = openSqliteEngine(file);
+    const old = new Kysely<any>({ dialect: engine.dialect }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await migrateTo(old, engine.flavour, '0002-bans');
+    const at = '2024-01-01T00:00:00.000Z';
+    const { id } = await old.insertInto('domains').values({ name: 'example.com', created_at: at }).returning('id').executeTakeFirstOrThrow();
+    await old
+      .insertInto('mailboxes')
+      .values({ address: 'a@example.com', domain_id: id, password_hash: '{PLAIN}x', enabled: 1, protocols: 'imap,pop3,smtp', networks: '', created_at: at, updated_at: at })
+      .execute();
+    await old.destroy();
+
+    const dir = await openDirectory({ kind: 'sqlite', path: file });
+    try {
+      const m = (await dir.findLogin('a@example.com'))?.mailbox;
+      assert.equal(m?.passwordHash, '{PLAIN}x');
+      assert.equal(m?.reversibleSecret, null);
+      assert.equal(m?.secretChangedAt, null);
+    } finally {
+      await dir.close();
     }
   });
 });

@@ -7,6 +7,7 @@ import { Migrator, type Kysely, type Migration } from 'kysely';
 import type { SqlFlavour } from './engine.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-bans.js';
+import * as m0003 from './migrations/0003-secrets.js';
 
 interface MigrationModule {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,6 +20,7 @@ interface MigrationModule {
 const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0001-initial', m0001],
   ['0002-bans', m0002],
+  ['0003-secrets', m0003],
 ];
 
 export const MIGRATION_TABLE = 'postern_migration';

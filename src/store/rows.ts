@@ -39,6 +39,8 @@ export function toMailbox(row: Selectable<MailboxesTable>): Mailbox {
     networks: splitList(row.networks),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    reversibleSecret: row.reversible_secret ?? null,
+    secretChangedAt: row.secret_changed_at ?? null,
   };
 }
 

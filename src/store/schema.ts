@@ -1,6 +1,6 @@
 /**
- * Kysely's view of the directory tables (the shape migrations/0001-initial.ts and
- * 0002-bans.ts create).
+ * Kysely's view of the directory tables (the shape migrations/0001-initial.ts,
+ * 0002-bans.ts and 0003-secrets.ts create).
  * Columns are plain text and integers on purpose: the same queries run on SQLite and,
  * later, PostgreSQL. Booleans are 0/1 integers, timestamps ISO-8601 UTC text, lists
  * comma-separated text.
@@ -32,6 +32,9 @@ export interface MailboxesTable {
   networks: string;
   created_at: string;
   updated_at: string;
+  /** A vault ciphertext (never clear text) for APOP/CRAM-MD5; NULL when not set. */
+  reversible_secret: string | null;
+  secret_changed_at: string | null;
 }
 
 export interface AliasesTable {

@@ -168,10 +168,13 @@ describe('IMAP through nginx', () => {
     assert.equal(erin.login?.tagged?.replace(/^\S+ /, ''), 'NO [AUTHORIZATIONFAILED] Login not allowed from this network');
   });
 
-  test('CRAM-MD5 is refused with a clear message and no retry', async () => {
+  test('CRAM-MD5 for a mailbox without a reversible credential is an invalid login, without retry', async () => {
+    // The vault is on (init made key k1), but alice never opted in (challenge-logins.test.ts covers those who did).
     const res = await runImapClient({ port: nginx.ports.imapcram!, user: 'alice@example.com', password: 'alice secret', mech: 'cram-md5' });
     assert.equal(res.ok, false);
-    assert.match(res.login?.tagged ?? res.error ?? '', /NO \[CANNOT\] APOP and CRAM-MD5 are not available; use PLAIN or LOGIN over TLS/);
+    assert.equal(res.login?.tagged?.replace(/^\S+ /, ''), 'NO [AUTHENTICATIONFAILED] Invalid login or password');
+    const d = await postern.waitForDecision((l) => l.method === 'cram-md5' && l.user === 'alice@example.com');
+    assert.equal(d.reason, 'no-reversible-secret');
   });
 
   test('an older hash is upgraded to argon2id after a successful login', async () => {
