@@ -96,6 +96,10 @@ export function openSqliteEngine(file: string): Engine {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // Durable at every checkpoint and much faster than FULL; the WAL survives a crash.
     db.exec('PRAGMA synchronous = NORMAL');
+    // Lookups on a big directory (a million mailboxes) read B-tree pages: map the file and keep
+    // a 64 MiB page cache, so a login costs about the same with 1,000 or 1,000,000 mailboxes.
+    db.exec('PRAGMA mmap_size = 268435456');
+    db.exec('PRAGMA cache_size = -65536');
   } catch (err) {
     db.close();
     throw err;
