@@ -13,6 +13,7 @@ import { argon2Params } from '../app/runtime.js';
 import { registerBansCommands } from './bans-commands.js';
 import { registerDirectoryCommands, type WithDirectory } from './directory-commands.js';
 import { registerImport } from './import-command.js';
+import { registerKeysCommands } from './keys-commands.js';
 import { readPassword } from './prompt.js';
 import { registerServe } from './serve-command.js';
 import { registerTestLogin } from './test-login.js';
@@ -107,6 +108,7 @@ Getting started:
   });
   registerImport(program, { withDirectory, out });
   registerBansCommands(program, { withDirectory, out });
+  registerKeysCommands(program, { withDirectory, out, keyring: () => loadCfg().keyring });
   return program;
 }
 

@@ -10,12 +10,17 @@ import { initConfig, nginxMailBlock } from '../config/init.js';
 import { createLogger } from '../log/logger.js';
 import { openRuntime } from '../app/runtime.js';
 import { createAuthServer } from '../server/auth-server.js';
+import { vaultStartup } from '../app/vault-check.js';
+
+/** The exit code of a `serve` the vault's start-up check refused (a configuration error is 1). */
+export const VAULT_REFUSED_EXIT = 2;
 
 export function registerServe(program: Command, deps: { configFile: () => string; out: (s: string) => void }): void {
   program
     .command('serve')
     .description('run the auth_http endpoint for nginx (creates a configuration first if there is none)')
-    .action(async () => {
+    .option('--degraded', 'start even when stored secrets need vault keys that are missing or wrong (those logins get a temporary failure; also vault.allow_degraded)')
+    .action(async (opts: { degraded?: boolean }) => {
       const file = deps.configFile();
       if (!existsSync(file)) {
         const res = initConfig(file);
@@ -32,6 +37,28 @@ export function registerServe(program: Command, deps: { configFile: () => string
       process.once('SIGTERM', onSignal('SIGTERM'));
       process.once('SIGINT', onSignal('SIGINT'));
       const rt = await openRuntime(cfg, { log });
+      // The vault's start-up check, before listening: never serve logins with secrets that
+      // silently cannot be decrypted (README "The start-up check").
+      let vault: Awaited<ReturnType<typeof vaultStartup>>;
+      try {
+        vault = await vaultStartup(cfg.keyring, rt.directory, { degraded: !!opts.degraded || cfg.vault.allow_degraded });
+      } catch (err) {
+        await rt.close();
+        throw err;
+      }
+      if (vault.kind === 'refused') {
+        process.stderr.write(`${vault.message}\n`);
+        log.error({ event: 'vault-refused' }, 'the vault start-up check refused to start (see stderr)');
+        await rt.close();
+        log.flush();
+        process.exitCode = VAULT_REFUSED_EXIT;
+        return;
+      }
+      if (vault.kind === 'ok') {
+        for (const w of vault.degraded) log.warn({ event: 'vault-degraded' }, w);
+        for (const w of vault.warnings) log.warn({ event: 'vault-warning' }, w);
+        if (vault.canariesWritten.length > 0) log.info({ event: 'vault-canaries-written', key_ids: vault.canariesWritten }, 'recorded vault key canaries');
+      }
       const server = createAuthServer(cfg, rt, log);
       const addr = await server.listen();
       // Bans that ended a month ago are history nobody needs.

@@ -129,6 +129,10 @@ owner_memory_seconds = 604800
 keys = [
   { id = "${FIRST_KEY_ID}", state = "active", file = "${keyFile}" },
 ]
+# At start Postern checks that every key id the stored secrets name is configured and proven,
+# and refuses to start otherwise. true (or \`postern serve --degraded\`) starts anyway, with
+# those secrets unreadable: for emergencies only.
+allow_degraded = false
 
 [dns]
 cache_seconds = 60

@@ -162,9 +162,15 @@ export const configSchema = z
               .strict(),
           )
           .default([]),
+        /**
+         * Start even when stored secrets name keys that are missing, retired or wrong (the
+         * start-up check would refuse): those secrets are unreadable and their logins get a
+         * temporary failure. Same as `postern serve --degraded`. For emergencies only.
+         */
+        allow_degraded: z.boolean().default(false),
       })
       .strict()
-      .default({ keys: [] }),
+      .default({ keys: [], allow_degraded: false }),
     dns: z
       .object({
         /** How long a backend host name's address is reused. */

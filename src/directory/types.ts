@@ -195,6 +195,24 @@ export interface DirectoryAdmin {
 
   /** Inserts many mailboxes in one transaction; existing addresses are reported, not overwritten. */
   importMailboxes(rows: NewMailbox[]): Promise<{ added: number; existing: string[] }>;
+
+  /** The vault's stored canaries (src/vault/canary.ts), one per key id, ordered by key id. */
+  listCanaries(): Promise<VaultCanary[]>;
+  /** Stores the canary for `keyId`, replacing one already there (startupCheck says when). */
+  saveCanary(keyId: string, ciphertext: string): Promise<void>;
+  /**
+   * How many stored secrets name each vault key id (read from the `pv1.<keyId>.` header, no
+   * decryption): today every mailbox's reversible credential. Ids with no secret are absent;
+   * a value that names no key id (malformed) is not counted.
+   */
+  secretsPerKeyId(): Promise<Map<string, number>>;
+}
+
+/** A stored vault canary: the key id and the canary sealed under it (never key material). */
+export interface VaultCanary {
+  keyId: string;
+  ciphertext: string;
+  createdAt: string;
 }
 
 export interface Directory extends DirectoryReader, DirectoryAdmin {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { BanKind } from '../defence/types.js';
 import { DirectoryError } from '../directory/types.js';
-import { normaliseBanSubject, parseBanSubject } from './index.js';
+import { normaliseBanSubject, openDirectory, parseBanSubject } from './index.js';
 import { openSqlite } from './sqlite-binding.js';
 import { manualClock, openTempDirectory, type TempDirectory } from './test-support.js';
 
@@ -176,5 +176,30 @@ describe('bans', () => {
     assert.equal(normaliseBanSubject('Bob@Example.ORG'), 'bob@example.org');
     assert.equal(normaliseBanSubject('Something Else'), 'something else');
     assert.equal(parseBanSubject('subnet', '2001:db8:0::/32'), '2001:db8::/32');
+  });
+});
+
+describe('bans seen by a running server', () => {
+  it('a ban added or lifted by another process (the CLI) applies within a tenth of a second', async () => {
+    const t = await openTempDirectory();
+    const cli = await openDirectory({ kind: 'sqlite', path: t.file });
+    try {
+      const server = t.dir;
+      assert.deepEqual(await server.activeBans({ ip: '192.0.2.9' }), []);
+      await cli.addBan({ kind: 'ip', subject: '192.0.2.9', reason: 'by hand', seconds: 600 });
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal((await server.activeBans({ ip: '192.0.2.9' }))[0]?.reason, 'by hand');
+      assert.equal(await cli.liftBans('192.0.2.9'), 1);
+      await new Promise((r) => setTimeout(r, 150));
+      assert.deepEqual(await server.activeBans({ ip: '192.0.2.9' }), []);
+      // Its own changes apply at once.
+      await server.addBan({ kind: 'account', subject: 'a@example.com', reason: 'x', seconds: 60 });
+      assert.equal((await server.activeBans({ account: 'a@example.com' })).length, 1);
+      await server.liftBans('a@example.com');
+      assert.deepEqual(await server.activeBans({ account: 'a@example.com' }), []);
+    } finally {
+      await cli.close();
+      await t.cleanup();
+    }
   });
 });

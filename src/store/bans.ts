@@ -164,6 +164,33 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
       .orderBy('id'),
   );
 
+  // Every login asks about its client and its mailbox. Where the engine has a change counter,
+  // the bans in force are kept in memory and reloaded when this store changed one, or when
+  // another process (the CLI lifting a ban) committed something; the counter is looked at
+  // no more than every CHECK_EVERY_MS, so a lift from the CLI applies within that time.
+  const CHECK_EVERY_MS = 100;
+  let snapshot: { byKey: Map<string, Selectable<BansTable>[]>; version: number; checkedAt: number } | undefined;
+  const changed = (): void => {
+    snapshot = undefined;
+  };
+  async function inForceFromMemory(now: string, keys: string[]): Promise<Selectable<BansTable>[]> {
+    const counter = s.engine.changeCounter!;
+    const t = Date.now();
+    if (snapshot && t - snapshot.checkedAt >= CHECK_EVERY_MS) {
+      if (counter() === snapshot.version) snapshot.checkedAt = t;
+      else snapshot = undefined;
+    }
+    if (!snapshot) {
+      const version = counter();
+      const rows = await db.selectFrom('bans').selectAll().where('expires_at', '>', now).where('lifted_at', 'is', null).orderBy('id').execute();
+      const byKey = new Map<string, Selectable<BansTable>[]>();
+      for (const r of rows) byKey.set(`${r.kind} ${r.subject}`, [...(byKey.get(`${r.kind} ${r.subject}`) ?? []), r]);
+      snapshot = { byKey, version, checkedAt: t };
+    }
+    const found = keys.flatMap((k) => snapshot!.byKey.get(k) ?? []).filter((r) => r.expires_at > now);
+    return found.sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
   return {
     async addBan(input: NewBan) {
       const kind = input?.kind;
@@ -174,7 +201,7 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
       const now = clock();
       const createdAt = now.toISOString();
       const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
-      return db.transaction().execute(async (trx) => {
+      const ban = await db.transaction().execute(async (trx) => {
         const standing = await trx
           .selectFrom('bans')
           .selectAll()
@@ -194,6 +221,9 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
         const { id } = await trx.insertInto('bans').values(row).returning('id').executeTakeFirstOrThrow();
         return toBan({ id, ...row });
       });
+      // After the commit: a snapshot taken during the transaction must not outlive it.
+      changed();
+      return ban;
     },
 
     async activeBans(subjects) {
@@ -201,7 +231,9 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
       const subnet = subjects?.subnet ? canonical.get(`net ${subjects.subnet}`, () => lookupSubnet(subjects.subnet ?? '')) : '';
       const account = subjects?.account ? canonical.get(`acct ${subjects.account}`, () => attempt(() => parseAddress(subjects.account ?? '').address)) : '';
       if (ip === '' && subnet === '' && account === '') return [];
-      return (await inForce(nowIso(), ip, subnet, account)).map(toBan);
+      if (!s.engine.changeCounter) return (await inForce(nowIso(), ip, subnet, account)).map(toBan);
+      const keys = [ip && `ip ${ip}`, subnet && `subnet ${subnet}`, account && `account ${account}`].filter((k) => k !== '');
+      return (await inForceFromMemory(nowIso(), keys)).map(toBan);
     },
 
     async listBans(opts) {
@@ -221,6 +253,7 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
         .where('expires_at', '>', now)
         .where('lifted_at', 'is', null)
         .executeTakeFirst();
+      changed();
       return Number(result.numUpdatedRows);
     },
 
@@ -233,6 +266,7 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
         .deleteFrom('bans')
         .where((eb) => eb.or([eb('expires_at', '<=', cutoff), eb.and([eb('lifted_at', 'is not', null), eb('lifted_at', '<=', cutoff)])]))
         .executeTakeFirst();
+      changed();
       return Number(result.numDeletedRows);
     },
   };

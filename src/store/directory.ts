@@ -15,6 +15,7 @@ import { importMailboxes } from './import.js';
 import * as mailboxes from './mailboxes.js';
 import { createReader } from './reader.js';
 import * as routes from './routes.js';
+import * as vault from './vault.js';
 import type { Store } from './rows.js';
 import type { DB } from './schema.js';
 
@@ -64,6 +65,10 @@ export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryO
     addCertMapping: (match, value, mailbox) => certs.addCertMapping(s, match, value, mailbox),
     listCertMappings: () => certs.listCertMappings(s),
     removeCertMapping: (match, value) => certs.removeCertMapping(s, match, value),
+
+    listCanaries: () => vault.listCanaries(s),
+    saveCanary: (keyId, ciphertext) => vault.saveCanary(s, keyId, ciphertext),
+    secretsPerKeyId: () => vault.secretsPerKeyId(s),
 
     close: () => db.destroy(),
   };

@@ -15,4 +15,10 @@ export interface Engine {
   isUniqueViolation(err: unknown): boolean;
   /** A FOREIGN KEY constraint rejected the write or delete. */
   isForeignKeyViolation(err: unknown): boolean;
+  /**
+   * A number that changes whenever another connection or process commits (SQLite's
+   * data_version), so hot data can be kept in memory and reloaded only then. Engines without
+   * one leave it out, and their callers query every time.
+   */
+  changeCounter?(): number;
 }

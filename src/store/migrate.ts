@@ -8,6 +8,7 @@ import type { SqlFlavour } from './engine.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-bans.js';
 import * as m0003 from './migrations/0003-secrets.js';
+import * as m0004 from './migrations/0004-vault-canaries.js';
 
 interface MigrationModule {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,6 +22,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0001-initial', m0001],
   ['0002-bans', m0002],
   ['0003-secrets', m0003],
+  ['0004-vault-canaries', m0004],
 ];
 
 export const MIGRATION_TABLE = 'postern_migration';

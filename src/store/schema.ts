@@ -1,6 +1,6 @@
 /**
  * Kysely's view of the directory tables (the shape migrations/0001-initial.ts,
- * 0002-bans.ts and 0003-secrets.ts create).
+ * 0002-bans.ts, 0003-secrets.ts and 0004-vault-canaries.ts create).
  * Columns are plain text and integers on purpose: the same queries run on SQLite and,
  * later, PostgreSQL. Booleans are 0/1 integers, timestamps ISO-8601 UTC text, lists
  * comma-separated text.
@@ -94,6 +94,14 @@ export interface BansTable {
   lifted_at: string | null;
 }
 
+export interface VaultCanariesTable {
+  /** The vault key id the canary proves. */
+  key_id: string;
+  /** The canary, sealed under that key (never key material). */
+  ciphertext: string;
+  created_at: string;
+}
+
 export interface DB {
   domains: DomainsTable;
   domain_aliases: DomainAliasesTable;
@@ -103,4 +111,5 @@ export interface DB {
   routes: RoutesTable;
   cert_mappings: CertMappingsTable;
   bans: BansTable;
+  vault_canaries: VaultCanariesTable;
 }

@@ -104,9 +104,12 @@ export function openSqliteEngine(file: string): Engine {
     db.close();
     throw err;
   }
+  const dataVersion = db.prepare('PRAGMA data_version');
   return {
     flavour: 'sqlite',
     dialect: new ImmediateSqliteDialect({ database: withStatementCache(db) }),
+    // Synchronous and outside Kysely: statements on this connection never interleave with it.
+    changeCounter: () => Number((dataVersion.all([])[0] as { data_version: number | bigint }).data_version),
     isUniqueViolation: (err) => {
       const code = sqliteErrorCode(err);
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

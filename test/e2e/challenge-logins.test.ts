@@ -3,7 +3,7 @@
  * with apop and cram-md5) → `postern serve` → real Dovecot. The mailbox's reversible credential
  * is set with the real CLI (`postern mailbox secret set --stdin`), encrypted under vault key k1;
  * nginx logs in to Dovecot with the Auth-Pass Postern answers, so Dovecot's passdb holds the same
- * password. Then Postern is restarted with a keyring that lacks k1: logins get a temporary
+ * password. Then Postern is restarted (in degraded mode) with a keyring that lacks k1: logins get a temporary
  * failure, Postern's log names k1, and nothing reaches Dovecot.
  */
 import { after, before, describe, test } from 'node:test';
@@ -156,7 +156,8 @@ describe('APOP and CRAM-MD5 through nginx with a vault credential', () => {
     const text = readFileSync(configFile, 'utf8').replace(/^keys = \[[\s\S]*?\n\]/m, 'keys = [\n  { id = "k2", state = "active", file = "postern-data/keys/k2.key" },\n]');
     assert.match(text, /id = "k2"/);
     writeFileSync(configFile, text);
-    postern = await spawnPostern(['serve', '-c', configFile], { env, port });
+    // Without --degraded the start-up check refuses (test/e2e/vault-startup.test.ts).
+    postern = await spawnPostern(['serve', '--degraded', '-c', configFile], { env, port });
 
     const dovecotBefore = dovecot.log().length;
     const pop = await runPop3Client({ port: nginx.ports.pop3!, user: 'alice@example.com', password: SECRET, mech: 'apop' });

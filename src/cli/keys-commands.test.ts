@@ -1,0 +1,129 @@
+/** `postern keys status` through commander against a real SQLite directory and test keyrings. */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Command, CommanderError } from 'commander';
+import { reversibleSecretBinding } from '../directory/types.js';
+import { openDirectory, type DirectoryWithBans } from '../store/index.js';
+import { tempFolder } from '../store/test-support.js';
+import { encrypt, makeCanary, type Keyring } from '../vault/index.js';
+import { keySpellings, testKeyring, type TestKeys } from '../vault/test-support.js';
+import type { WithDirectory } from './directory-commands.js';
+import { registerKeysCommands } from './keys-commands.js';
+
+describe('keys status', () => {
+  let tmp: ReturnType<typeof tempFolder>;
+  let file: string;
+  let keys: TestKeys;
+  let keyring: Keyring | null;
+  const withDirectory: WithDirectory = async (fn) => {
+    const dir = await openDirectory({ kind: 'sqlite', path: file });
+    try {
+      return await fn(dir);
+    } finally {
+      await dir.close();
+    }
+  };
+
+  async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const program = new Command('postern');
+    program.exitOverride();
+    program.configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
+    registerKeysCommands(program, { withDirectory, out: (line) => out.push(`${line}\n`), keyring: () => keyring });
+    let code = 0;
+    try {
+      await program.parseAsync(['node', 'postern', ...args]);
+    } catch (e) {
+      if (!(e instanceof CommanderError)) throw e;
+      code = e.exitCode;
+    }
+    return { out: out.join(''), err: err.join(''), code };
+  }
+  async function ok(...args: string[]): Promise<string> {
+    const r = await cli(...args);
+    assert.equal(r.code, 0, `postern ${args.join(' ')} failed: ${r.err}`);
+    for (const k of keySpellings(keys)) assert.ok(!r.out.includes(k), 'no key material is printed');
+    return r.out;
+  }
+  async function secret(dir: DirectoryWithBans, address: string, ring: Keyring): Promise<void> {
+    const m = (await dir.getMailbox(address)) ?? (await dir.addMailbox({ address, passwordHash: null }));
+    await dir.setReversibleSecret(address, encrypt(ring, 'credentials', Buffer.from('pw'), reversibleSecretBinding(m.id)));
+  }
+
+  beforeEach(async () => {
+    tmp = tempFolder();
+    file = path.join(tmp.folder, 'directory.db');
+    keys = new Map();
+    await withDirectory((d) => d.addDomain('example.com'));
+  });
+  afterEach(() => tmp.remove());
+
+  it('says when the vault is off and nothing needs a key', async () => {
+    keyring = null;
+    assert.equal(await ok('keys', 'status'), 'the vault is off: no keys in vault.keys\nno stored secret needs a key\n');
+    assert.deepEqual(JSON.parse(await ok('keys', 'status', '--json')), { vault: 'off', active: null, keys: [], missing: [] });
+  });
+
+  it('shows states, secrets per key, canaries and which keys can be retired', async () => {
+    const k1 = testKeyring([['k1', 'active']], keys);
+    await withDirectory(async (d) => {
+      await secret(d, 'a@example.com', k1);
+      await secret(d, 'b@example.com', k1);
+    });
+    // Rotated: k2 active, k1 decrypt-only (proven), old gone (retired), k0 decrypt-only (unused, no canary).
+    keyring = testKeyring([['k2', 'active'], ['k1', 'decrypt-only'], ['k0', 'decrypt-only'], ['old', 'retired']], keys);
+    const ring = keyring;
+    await withDirectory(async (d) => {
+      await secret(d, 'c@example.com', ring);
+      for (const id of ['k1', 'k2']) await d.saveCanary(id, makeCanary(ring, id).ciphertext);
+    });
+    const lines = (await ok('keys', 'status')).trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^KEY\s+STATE\s+SECRETS\s+CANARY\s+VERDICT$/);
+    assert.match(lines[1] ?? '', /^k2\s+active\s+1\s+proven\s+active: new secrets use it$/);
+    assert.match(lines[2] ?? '', /^k1\s+decrypt-only\s+2\s+proven\s+not yet retirable: 2 secrets still use it/);
+    assert.match(lines[3] ?? '', /^k0\s+decrypt-only\s+0\s+no-canary\s+can be retired$/);
+    assert.match(lines[4] ?? '', /^old\s+retired\s+0\s+retired\s+retired: nothing uses it$/);
+    assert.equal(lines.length, 5);
+    const json = JSON.parse(await ok('keys', 'status', '--json')) as { active: string; keys: Array<Record<string, unknown>>; missing: unknown[] };
+    assert.equal(json.active, 'k2');
+    assert.deepEqual(
+      json.keys.map((k) => [k.id, k.state, k.secrets, k.canary, k.retirable]),
+      [
+        ['k2', 'active', 1, 'proven', false],
+        ['k1', 'decrypt-only', 2, 'proven', false],
+        ['k0', 'decrypt-only', 0, 'no-canary', true],
+        ['old', 'retired', 0, 'retired', true],
+      ],
+    );
+    assert.deepEqual(json.missing, []);
+  });
+
+  it('names key ids the data needs but the configuration lacks, and a replaced key', async () => {
+    const k1 = testKeyring([['k1', 'active']], keys);
+    await withDirectory(async (d) => {
+      await secret(d, 'a@example.com', k1);
+      await d.saveCanary('k1', makeCanary(k1, 'k1').ciphertext);
+    });
+    keyring = testKeyring([['k2', 'active']], keys);
+    let lines = (await ok('keys', 'status')).trimEnd().split('\n');
+    assert.match(lines[1] ?? '', /^k2\s+active\s+0\s+no-canary\s+active/);
+    assert.match(lines[2] ?? '', /^k1\s+missing\s+1\s+missing\s+NOT CONFIGURED: 1 secret needs it$/);
+    assert.equal(lines[3], '');
+    assert.match(lines[4] ?? '', /^key "k1" is not configured, but 1 secret needs it: add it to vault\.keys as \{ id = "k1", state = "decrypt-only", .*postern secrets reset --key k1/);
+    assert.deepEqual(JSON.parse(await ok('keys', 'status', '--json')).missing, [{ id: 'k1', secrets: 1 }]);
+
+    // Vault off while data needs k1.
+    keyring = null;
+    lines = (await ok('keys', 'status')).trimEnd().split('\n');
+    assert.equal(lines[0], 'the vault is off: no keys in vault.keys');
+    assert.match(lines[2] ?? '', /^k1\s+missing\s+1\s+missing\s+NOT CONFIGURED/);
+    assert.match(lines.at(-1) ?? '', /state = "active"/);
+
+    // A different key under the id k1 (the FreeScout replacement).
+    keyring = testKeyring([['k2', 'active'], ['k1', 'decrypt-only']], new Map());
+    lines = (await ok('keys', 'status')).trimEnd().split('\n');
+    assert.match(lines[2] ?? '', /^k1\s+decrypt-only\s+1\s+wrong-key\s+WRONG KEY: .*1 secret cannot be decrypted$/);
+  });
+});
