@@ -2,17 +2,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { Command, CommanderError } from 'commander';
-import { openDirectory } from '../store/index.js';
+import { Command } from 'commander';
+import { directoryAt, runCli, type CliResult } from './test-support.js';
 import { manualClock, tempFolder } from '../store/test-support.js';
 import { parseDuration, registerBansCommands, relativeTime } from './bans-commands.js';
-import type { WithDirectory } from './directory-commands.js';
 
-interface Result {
-  out: string;
-  err: string;
-  code: number;
-}
 
 const T0 = '2030-01-01T00:00:00.000Z';
 
@@ -20,30 +14,10 @@ describe('bans commands', () => {
   let tmp: ReturnType<typeof tempFolder>;
   let file: string;
   let time: ReturnType<typeof manualClock>;
-  const withDirectory: WithDirectory = async (fn) => {
-    const dir = await openDirectory({ kind: 'sqlite', path: file }, { clock: time.clock });
-    try {
-      return await fn(dir);
-    } finally {
-      await dir.close();
-    }
-  };
+  const withDirectory = directoryAt(() => file, () => ({ clock: time.clock }));
 
-  async function cli(...args: string[]): Promise<Result> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const program = new Command('postern');
-    program.exitOverride();
-    program.configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
-    registerBansCommands(program, { withDirectory, out: (line) => out.push(`${line}\n`), now: time.clock });
-    let code = 0;
-    try {
-      await program.parseAsync(['node', 'postern', ...args]);
-    } catch (e) {
-      if (!(e instanceof CommanderError)) throw e;
-      code = e.exitCode;
-    }
-    return { out: out.join(''), err: err.join(''), code };
+  function cli(...args: string[]): Promise<CliResult> {
+    return runCli((program, out) => registerBansCommands(program, { withDirectory, out, now: time.clock }), args);
   }
   async function ok(...args: string[]): Promise<string> {
     const r = await cli(...args);

@@ -2,20 +2,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { Command, CommanderError } from 'commander';
+import { directoryAt, runCli, type CliResult } from './test-support.js';
 import type { Directory } from '../directory/types.js';
-import { openDirectory } from '../store/index.js';
 import { tempFolder } from '../store/test-support.js';
 import { decrypt, type Keyring } from '../vault/index.js';
 import { keySpellings, testKeyring, type TestKeys } from '../vault/test-support.js';
 import { reversibleSecretBinding } from '../directory/types.js';
-import { formatTable, passwordScheme, registerDirectoryCommands, type WithDirectory } from './directory-commands.js';
+import { formatTable, passwordScheme, registerDirectoryCommands } from './directory-commands.js';
 
-interface Result {
-  out: string;
-  err: string;
-  code: number;
-}
 
 describe('directory commands', () => {
   let tmp: ReturnType<typeof tempFolder>;
@@ -23,38 +17,22 @@ describe('directory commands', () => {
   let prompts: string[];
   let stdin: string;
   let keyring: Keyring | null;
-  const withDirectory: WithDirectory = async (fn) => {
-    const dir = await openDirectory({ kind: 'sqlite', path: file });
-    try {
-      return await fn(dir);
-    } finally {
-      await dir.close();
-    }
-  };
+  const withDirectory = directoryAt(() => file);
   const peek = <T>(fn: (d: Directory) => Promise<T>) => withDirectory(fn);
 
-  async function cli(...args: string[]): Promise<Result> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const program = new Command('postern');
-    program.exitOverride();
-    program.configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
-    registerDirectoryCommands(program, {
-      withDirectory,
-      hashPassword: async (pw) => `{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$${Buffer.from(pw).toString('base64')}`,
-      readPassword: async () => prompts.shift() ?? '',
-      out: (line) => out.push(`${line}\n`),
-      readStdin: async () => stdin,
-      keyring: () => keyring,
-    });
-    let code = 0;
-    try {
-      await program.parseAsync(['node', 'postern', ...args]);
-    } catch (e) {
-      if (!(e instanceof CommanderError)) throw e;
-      code = e.exitCode;
-    }
-    return { out: out.join(''), err: err.join(''), code };
+  function cli(...args: string[]): Promise<CliResult> {
+    return runCli(
+      (program, out) =>
+        registerDirectoryCommands(program, {
+          withDirectory,
+          hashPassword: async (pw) => `{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$${Buffer.from(pw).toString('base64')}`,
+          readPassword: async () => prompts.shift() ?? '',
+          out,
+          readStdin: async () => stdin,
+          keyring: () => keyring,
+        }),
+      args,
+    );
   }
   async function ok(...args: string[]): Promise<string> {
     const r = await cli(...args);

@@ -2,13 +2,12 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { Command, CommanderError } from 'commander';
 import { reversibleSecretBinding } from '../directory/types.js';
-import { openDirectory, type DirectoryWithBans } from '../store/index.js';
+import type { DirectoryWithBans } from '../store/index.js';
 import { tempFolder } from '../store/test-support.js';
 import { encrypt, makeCanary, type Keyring } from '../vault/index.js';
 import { keySpellings, testKeyring, type TestKeys } from '../vault/test-support.js';
-import type { WithDirectory } from './directory-commands.js';
+import { directoryAt, runCli, type CliResult } from './test-support.js';
 import { registerKeysCommands } from './keys-commands.js';
 
 describe('keys status', () => {
@@ -16,30 +15,10 @@ describe('keys status', () => {
   let file: string;
   let keys: TestKeys;
   let keyring: Keyring | null;
-  const withDirectory: WithDirectory = async (fn) => {
-    const dir = await openDirectory({ kind: 'sqlite', path: file });
-    try {
-      return await fn(dir);
-    } finally {
-      await dir.close();
-    }
-  };
+  const withDirectory = directoryAt(() => file);
 
-  async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const program = new Command('postern');
-    program.exitOverride();
-    program.configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
-    registerKeysCommands(program, { withDirectory, out: (line) => out.push(`${line}\n`), keyring: () => keyring });
-    let code = 0;
-    try {
-      await program.parseAsync(['node', 'postern', ...args]);
-    } catch (e) {
-      if (!(e instanceof CommanderError)) throw e;
-      code = e.exitCode;
-    }
-    return { out: out.join(''), err: err.join(''), code };
+  function cli(...args: string[]): Promise<CliResult> {
+    return runCli((program, out) => registerKeysCommands(program, { withDirectory, out, keyring: () => keyring }), args);
   }
   async function ok(...args: string[]): Promise<string> {
     const r = await cli(...args);

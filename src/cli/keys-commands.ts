@@ -7,8 +7,8 @@
 import type { Command } from 'commander';
 import { keysStatus, type KeysStatusReport } from '../app/vault-check.js';
 import type { Keyring } from '../vault/index.js';
-import { KEYS_SETTING, keyEnvName } from '../vault/index.js';
-import { actionRunner } from './action.js';
+import { KEYS_SETTING, KEY_ID_PATTERN, keyEnvName } from '../vault/index.js';
+import { UsageError, actionRunner } from './action.js';
 import { formatTable, type WithDirectory } from './directory-commands.js';
 
 export interface KeysCommandDeps {
@@ -31,6 +31,13 @@ Columns:
   VERDICT  "can be retired" when the key is not active and no secret uses it
 ${examples('keys status', 'keys status --json')}`;
 
+const RETIRE_HELP = `
+Postern never edits the configuration file: this command checks that nothing needs the key any
+more and prints the change to make in ${KEYS_SETTING}. It refuses while any stored secret is
+encrypted with the key (run "postern secrets reencrypt" first) and for the active key (rotate
+first: add a new active key and make this one decrypt-only).
+${examples('secrets reencrypt', 'keys retire k1', 'keys status')}`;
+
 export function registerKeysCommands(program: Command, deps: KeysCommandDeps): void {
   const { withDirectory, out } = deps;
   const run = actionRunner('postern.keys');
@@ -51,6 +58,42 @@ export function registerKeysCommands(program: Command, deps: KeysCommandDeps): v
           return;
         }
         for (const line of formatStatus(report)) out(line);
+      }),
+    );
+
+  keys
+    .command('retire')
+    .description('Check that nothing needs a vault key any more and print how to retire it in the configuration')
+    .argument('<id>', 'the key id')
+    .addHelpText('after', RETIRE_HELP)
+    .action(
+      run(async (_c, [id]) => {
+        if (id === undefined || !KEY_ID_PATTERN.test(id)) throw new UsageError(`"${id ?? ''}" is not a vault key id (lowercase letters, digits and "-", up to 32)`);
+        const keyring = deps.keyring();
+        const used = (await withDirectory((d) => d.secretsPerKeyId())).get(id) ?? 0;
+        const uses = `${used} stored secret${used === 1 ? '' : 's'} still ${used === 1 ? 'uses' : 'use'} it`;
+        const kek = keyring?.keys.find((k) => k.id === id);
+        if (!kek) {
+          if (used > 0) {
+            throw new UsageError(
+              `key "${id}" is not in ${KEYS_SETTING}, and ${uses}: add it back as decrypt-only and run "postern secrets reencrypt", ` +
+                `or, if it is lost, clear those secrets with "postern secrets reset --key ${id}"`,
+            );
+          }
+          throw new UsageError(`key "${id}" is not in ${KEYS_SETTING} and no stored secret uses it: there is nothing to retire`);
+        }
+        if (kek.state === 'active') {
+          throw new UsageError(`key "${id}" is the active key: rotate first: add a new active key and make this one decrypt-only, run "postern secrets reencrypt", then retire it`);
+        }
+        if (used > 0) throw new UsageError(`key "${id}" cannot be retired: ${uses}; run "postern secrets reencrypt" first`);
+        if (kek.state === 'retired') {
+          out(`key "${id}" is already retired and no stored secret uses it; its key file (or ${keyEnvName(id)}) may be deleted`);
+          return;
+        }
+        out(`no stored secret uses key "${id}": it can be retired.`);
+        out(`Postern does not edit the configuration; change its entry in ${KEYS_SETTING} to:`);
+        out(`  { id = "${id}", state = "retired" }    (a retired key's file is never read; the file = ... part may stay or go)`);
+        out(`After that its key file (or ${keyEnvName(id)}) may be deleted, and \`postern keys status\` shows it as retired.`);
       }),
     );
 }

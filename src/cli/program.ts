@@ -15,6 +15,7 @@ import { registerDirectoryCommands, type WithDirectory } from './directory-comma
 import { registerImport } from './import-command.js';
 import { registerKeysCommands } from './keys-commands.js';
 import { readPassword } from './prompt.js';
+import { registerSecretsCommands } from './secrets-commands.js';
 import { registerServe } from './serve-command.js';
 import { registerTestLogin } from './test-login.js';
 
@@ -109,6 +110,7 @@ Getting started:
   registerImport(program, { withDirectory, out });
   registerBansCommands(program, { withDirectory, out });
   registerKeysCommands(program, { withDirectory, out, keyring: () => loadCfg().keyring });
+  registerSecretsCommands(program, { withDirectory, out, keyring: () => loadCfg().keyring });
   return program;
 }
 

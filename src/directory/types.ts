@@ -206,6 +206,15 @@ export interface DirectoryAdmin {
    * a value that names no key id (malformed) is not counted.
    */
   secretsPerKeyId(): Promise<Map<string, number>>;
+  /** Up to `limit` mailboxes with a reversible credential and id > `afterId`, by id (keyset paging). */
+  listSecretsPage(afterId: number, limit: number): Promise<Array<{ id: number; address: string; ciphertext: string }>>;
+  /**
+   * Re-encryption's write: sets `next` only if the stored ciphertext is still `expected` (a
+   * concurrent change wins); `secret_changed_at` is kept, since the secret itself is the same.
+   */
+  replaceReversibleSecret(mailboxId: number, expected: string, next: string): Promise<boolean>;
+  /** Clears (to NULL, with `secret_changed_at`) every reversible credential under `keyId`; returns how many. */
+  clearSecretsOfKey(keyId: string): Promise<number>;
 }
 
 /** A stored vault canary: the key id and the canary sealed under it (never key material). */

@@ -69,6 +69,9 @@ export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryO
     listCanaries: () => vault.listCanaries(s),
     saveCanary: (keyId, ciphertext) => vault.saveCanary(s, keyId, ciphertext),
     secretsPerKeyId: () => vault.secretsPerKeyId(s),
+    listSecretsPage: (afterId, limit) => vault.listSecretsPage(s, afterId, limit),
+    replaceReversibleSecret: (id, expected, next) => vault.replaceReversibleSecret(s, id, expected, next),
+    clearSecretsOfKey: (keyId) => vault.clearSecretsOfKey(s, keyId),
 
     close: () => db.destroy(),
   };

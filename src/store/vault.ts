@@ -56,3 +56,56 @@ export async function secretsPerKeyId(s: Store, batch = COUNT_BATCH): Promise<Ma
     after = last.id;
   }
 }
+
+/**
+ * One page of the stored secrets for `postern secrets reencrypt` and `secrets reset`: mailboxes
+ * with a reversible credential and id > `afterId`, in id order (keyset pagination).
+ */
+export async function listSecretsPage(s: Store, afterId: number, limit: number): Promise<Array<{ id: number; address: string; ciphertext: string }>> {
+  if (!Number.isSafeInteger(afterId) || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new DirectoryError('invalid', 'a page of secrets needs an integer id to start after and a positive limit');
+  }
+  const rows = await s.db
+    .selectFrom('mailboxes')
+    .select(['id', 'address', 'reversible_secret'])
+    .where('reversible_secret', 'is not', null)
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, address: r.address, ciphertext: r.reversible_secret as string }));
+}
+
+/**
+ * Re-encryption's write: replaces the mailbox's ciphertext only if it is still `expected`
+ * (compare-and-set in one UPDATE, so a concurrent `mailbox secret set` or `clear` wins). The
+ * secret itself is unchanged, so `secret_changed_at` (and `updated_at`) stay as they are.
+ */
+export async function replaceReversibleSecret(s: Store, id: number, expected: string, next: string): Promise<boolean> {
+  if (typeof next !== 'string' || keyIdOf(next) === null) {
+    throw new DirectoryError('invalid', 'a reversible credential must be stored as a vault ciphertext; nothing was written');
+  }
+  const result = await s.db
+    .updateTable('mailboxes')
+    .set({ reversible_secret: next })
+    .where('id', '=', id)
+    .where('reversible_secret', '=', expected)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * `postern secrets reset --key <id>`: clears every reversible credential encrypted with that key
+ * id (matched on the exact `pv1.<keyId>.` header, case-sensitively); returns how many.
+ */
+export async function clearSecretsOfKey(s: Store, keyId: string): Promise<number> {
+  if (typeof keyId !== 'string' || !KEY_ID_PATTERN.test(keyId)) throw new DirectoryError('invalid', 'a vault key id is needed');
+  const prefix = `pv1.${keyId}.`;
+  const result = await s.db
+    .updateTable('mailboxes')
+    .set({ reversible_secret: null, secret_changed_at: null, updated_at: now() })
+    .where('reversible_secret', 'is not', null)
+    .where(sql<string>`substr(reversible_secret, 1, ${sql.lit(prefix.length)})`, '=', prefix)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,0 +1,200 @@
+/**
+ * `postern secrets reencrypt` and `postern secrets reset`: moving stored secrets to the active
+ * vault key after a rotation, and giving up the secrets of a lost key.
+ *
+ * Re-encryption walks the secrets in keyset-paginated pages and writes each one on its own with
+ * a compare-and-set (src/store/vault.ts), so a kill at any moment leaves every secret either on
+ * its old key or on the new one, both readable, and a rerun simply continues; a concurrent
+ * `mailbox secret set` always wins. Nothing here prints a secret or key material.
+ */
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { reversibleSecretBinding, type DirectoryAdmin } from '../directory/types.js';
+import { KEYS_SETTING, KEY_ID_PATTERN, describeUndecryptable, keyIdOf, needsReencrypt, reencrypt, type Keyring } from '../vault/index.js';
+import { UsageError, actionRunner } from './action.js';
+import type { WithDirectory } from './directory-commands.js';
+
+export const REENCRYPT_BATCH = 500;
+const LIST_LIMIT = 20;
+
+export interface SecretsCommandDeps {
+  withDirectory: WithDirectory;
+  out: (line: string) => void;
+  /** The configured keyring, or null when the vault is off (loads the configuration). */
+  keyring: () => Keyring | null;
+  /** Where the progress bar goes (default stderr); null for none. */
+  progress?: NodeJS.WritableStream | null;
+}
+
+export type SecretsStore = Pick<DirectoryAdmin, 'listSecretsPage' | 'replaceReversibleSecret' | 'secretsPerKeyId'>;
+
+export interface ReencryptSummary {
+  /** Written again under the active key. */
+  moved: number;
+  /** Already under the active key (left as they are). */
+  already: number;
+  /** Could not be decrypted; left untouched. */
+  unreadable: Array<{ address: string; keyId: string | null; problem: string }>;
+  /** Changed or cleared by someone else between reading and writing; their change was kept. */
+  concurrent: number;
+}
+
+/**
+ * The re-encryption loop. `onRow` (tests) runs after each secret is handled and may throw to
+ * simulate a kill; `onProgress` gets the number of secrets looked at so far.
+ */
+export async function reencryptSecrets(
+  store: SecretsStore,
+  keyring: Keyring,
+  opts: { batch?: number; onRow?: (done: number) => void; onProgress?: (done: number) => void } = {},
+): Promise<ReencryptSummary> {
+  const batch = opts.batch ?? REENCRYPT_BATCH;
+  const summary: ReencryptSummary = { moved: 0, already: 0, unreadable: [], concurrent: 0 };
+  let after = 0;
+  let done = 0;
+  for (;;) {
+    const page = await store.listSecretsPage(after, batch);
+    for (const row of page) {
+      if (!needsReencrypt(keyring, row.ciphertext)) {
+        summary.already++;
+      } else {
+        const r = reencrypt(keyring, 'credentials', row.ciphertext, reversibleSecretBinding(row.id));
+        if (!r.ok) {
+          summary.unreadable.push({ address: row.address, keyId: r.keyId, problem: describeUndecryptable(r) });
+        } else if (!r.changed) {
+          summary.already++;
+        } else if (await store.replaceReversibleSecret(row.id, row.ciphertext, r.ciphertext)) {
+          summary.moved++;
+        } else {
+          summary.concurrent++;
+        }
+      }
+      done++;
+      opts.onRow?.(done);
+    }
+    opts.onProgress?.(done);
+    const last = page[page.length - 1];
+    if (!last || page.length < batch) return summary;
+    after = last.id;
+  }
+}
+
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ postern ${l}`).join('\n')}\n`;
+
+const REENCRYPT_HELP = `
+After a rotation (a new active key, the old one decrypt-only), this moves every stored secret to
+the active key, so the old key can be retired. Each secret is written on its own: interrupting it
+(Ctrl-C, a kill, a crash) leaves every secret readable, and running it again continues where it
+stopped. A secret changed meanwhile with "postern mailbox secret set" keeps that change.
+Secrets that cannot be decrypted are listed and left untouched (exit code 1).
+${examples('secrets reencrypt', 'secrets reencrypt --batch 100', 'keys status        # then: 0 secrets on the old key, "can be retired"')}`;
+
+const RESET_HELP = `
+For a lost key: clears every stored secret encrypted with that key id (their values cannot be
+recovered), so Postern starts without it. Those mailboxes need a new credential, set with
+"postern mailbox secret set <address>"; until then APOP/CRAM-MD5 are refused for them. No other
+secret is touched. A key still in ${KEYS_SETTING} is refused unless --force is given (if the key
+is only missing its old key file, put the file back instead; if it can decrypt, re-encrypt).
+${examples('secrets reset --key k1 --dry-run', 'secrets reset --key k1')}`;
+
+export function registerSecretsCommands(program: Command, deps: SecretsCommandDeps): void {
+  const { withDirectory, out } = deps;
+  const run = actionRunner('postern.secrets');
+  const secrets = program.command('secrets').description('Maintain the stored secrets (APOP/CRAM-MD5 credentials) as a whole: re-encrypt, reset a lost key');
+
+  secrets
+    .command('reencrypt')
+    .description('Move every stored secret to the active vault key (resumable; safe to interrupt)')
+    .option('--batch <n>', `secrets read per query (default ${REENCRYPT_BATCH})`)
+    .addHelpText('after', REENCRYPT_HELP)
+    .action(
+      run(async (c) => {
+        const o = c.opts<{ batch?: string }>();
+        const batch = o.batch === undefined ? REENCRYPT_BATCH : Number(o.batch);
+        if (!Number.isSafeInteger(batch) || batch < 1 || batch > 100000) throw new UsageError('--batch must be a whole number from 1 to 100000');
+        const keyring = deps.keyring();
+        if (!keyring) throw new UsageError(`the vault is off (no keys in ${KEYS_SETTING}): there is no active key to re-encrypt to`);
+        const summary = await withDirectory(async (d) => {
+          const total = [...(await d.secretsPerKeyId()).values()].reduce((a, b) => a + b, 0);
+          const stream = deps.progress === undefined ? process.stderr : deps.progress;
+          const bar = stream
+            ? new cliProgress.SingleBar(
+                // Off a terminal (a pipe, a log) the bar is printed as plain lines every few seconds.
+                { format: 're-encrypting [{bar}] {percentage}% | {value}/{total} secrets', stream, hideCursor: true, noTTYOutput: true, notTTYSchedule: 2000 },
+                cliProgress.Presets.shades_classic,
+              )
+            : null;
+          bar?.start(total, 0);
+          try {
+            return await reencryptSecrets(d, keyring, { batch, onProgress: (n) => {
+                if (!bar) return;
+                if (n > bar.getTotal()) bar.setTotal(n); // secrets added meanwhile
+                bar.update(n);
+              } });
+          } finally {
+            bar?.stop();
+          }
+        });
+        const n = summary.unreadable.length;
+        out(`moved to key ${keyring.active.id}: ${summary.moved}`);
+        out(`already on the active key: ${summary.already}`);
+        out(`unreadable (left untouched): ${n}`);
+        for (const u of summary.unreadable) out(`  ${u.address}: ${u.problem}`);
+        out(`changed concurrently (the newer value was kept): ${summary.concurrent}`);
+        if (n > 0) {
+          throw new UsageError(
+            `${count(n)} could not be re-encrypted (listed above): configure their key as decrypt-only and run this again, ` +
+              `or set them anew with "postern mailbox secret set" (or all of one key with "postern secrets reset --key <id>")`,
+          );
+        }
+      }),
+    );
+
+  secrets
+    .command('reset')
+    .description('Clear every stored secret encrypted with a given (lost) key id')
+    .requiredOption('--key <id>', 'the key id whose secrets are cleared')
+    .option('--dry-run', 'list the mailboxes, change nothing')
+    .option('--force', `reset even though the key is in ${KEYS_SETTING}`)
+    .addHelpText('after', RESET_HELP)
+    .action(
+      run(async (c) => {
+        const o = c.opts<{ key: string; dryRun?: boolean; force?: boolean }>();
+        if (!KEY_ID_PATTERN.test(o.key)) throw new UsageError(`"${o.key}" is not a vault key id (lowercase letters, digits and "-", up to 32)`);
+        const configured = deps.keyring()?.keys.find((k) => k.id === o.key);
+        if (configured && !o.force && !o.dryRun) {
+          throw new UsageError(
+            `key "${o.key}" is in ${KEYS_SETTING} (${configured.state}): if it can decrypt, run "postern secrets reencrypt" instead and nothing is lost; ` +
+              `to clear its secrets anyway, pass --force`,
+          );
+        }
+        await withDirectory(async (d) => {
+          const addresses: string[] = [];
+          for (let after = 0; ; ) {
+            const page = await d.listSecretsPage(after, REENCRYPT_BATCH);
+            for (const r of page) if (keyIdOf(r.ciphertext) === o.key) addresses.push(r.address);
+            const last = page[page.length - 1];
+            if (!last || page.length < REENCRYPT_BATCH) break;
+            after = last.id;
+          }
+          const cleared = o.dryRun ? addresses.length : await d.clearSecretsOfKey(o.key);
+          if (cleared === 0) {
+            out(`no stored secret uses key "${o.key}"; nothing to reset`);
+            return;
+          }
+          out(o.dryRun ? `dry run: ${count(cleared)} under key "${o.key}" would be cleared:` : `cleared ${count(cleared)} under key "${o.key}":`);
+          for (const a of addresses.slice(0, LIST_LIMIT)) out(`  ${a}`);
+          if (addresses.length > LIST_LIMIT) out(`  and ${addresses.length - LIST_LIMIT} more`);
+          out(
+            o.dryRun
+              ? 'nothing was changed'
+              : 'these mailboxes need a new credential for APOP/CRAM-MD5: postern mailbox secret set <address>',
+          );
+        });
+      }),
+    );
+}
+
+function count(n: number): string {
+  return `${n} secret${n === 1 ? '' : 's'}`;
+}

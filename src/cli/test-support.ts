@@ -1,0 +1,43 @@
+/**
+ * For the CLI's tests: running commands through commander in-process against a real SQLite
+ * directory, capturing what they print and their exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { openDirectory, type DirectoryOptions } from '../store/index.js';
+import type { WithDirectory } from './directory-commands.js';
+
+export interface CliResult {
+  out: string;
+  err: string;
+  code: number;
+}
+
+/** Opens the directory at `file()` (read at each call, so tests may change it) per command. */
+export function directoryAt(file: () => string, options?: () => DirectoryOptions): WithDirectory {
+  return async (fn) => {
+    const dir = await openDirectory({ kind: 'sqlite', path: file() }, options?.());
+    try {
+      return await fn(dir);
+    } finally {
+      await dir.close();
+    }
+  };
+}
+
+/** Builds a program with `register`, runs `postern <args>` and returns what it printed. */
+export async function runCli(register: (program: Command, out: (line: string) => void) => void, args: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const program = new Command('postern');
+  program.exitOverride();
+  program.configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
+  register(program, (line) => out.push(`${line}\n`));
+  let code = 0;
+  try {
+    await program.parseAsync(['node', 'postern', ...args]);
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    code = e.exitCode;
+  }
+  return { out: out.join(''), err: err.join(''), code };
+}
