@@ -1,11 +1,14 @@
 /** `postern keys status` through commander against a real SQLite directory and test keyrings. */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { reversibleSecretBinding } from '../directory/types.js';
 import type { DirectoryWithBans } from '../store/index.js';
 import { tempFolder } from '../store/test-support.js';
-import { encrypt, makeCanary, type Keyring } from '../vault/index.js';
+import { encrypt, loadKeyring, makeCanary, type Keyring } from '../vault/index.js';
 import { keySpellings, testKeyring, type TestKeys } from '../vault/test-support.js';
 import { directoryAt, runCli, type CliResult } from './test-support.js';
 import { registerKeysCommands } from './keys-commands.js';
@@ -104,5 +107,38 @@ describe('keys status', () => {
     keyring = testKeyring([['k2', 'active'], ['k1', 'decrypt-only']], new Map());
     lines = (await ok('keys', 'status')).trimEnd().split('\n');
     assert.match(lines[2] ?? '', /^k1\s+decrypt-only\s+1\s+wrong-key\s+WRONG KEY: .*1 secret cannot be decrypted$/);
+  });
+});
+
+describe('keys rotate', () => {
+  it('writes a new 0600 key beside the active one and prints vault.keys with it active and the old key decrypt-only', async () => {
+    const tmp = tempFolder();
+    try {
+      const configFile = path.join(tmp.folder, 'postern.toml');
+      const k1 = path.join(tmp.folder, 'postern-data', 'keys', 'k1.key');
+      mkdirSync(path.dirname(k1), { recursive: true });
+      writeFileSync(k1, randomBytes(32).toString('base64') + '\n');
+      const vaultKeys = () => ({ configFile, keys: [{ id: 'k1', state: 'active', file: k1 }] });
+      const withDirectory = directoryAt(() => path.join(tmp.folder, 'd.db'));
+      const r = await runCli((program, out) => registerKeysCommands(program, { withDirectory, out, keyring: () => null, vaultKeys }), ['keys', 'rotate']);
+      assert.equal(r.code, 0, r.err);
+      const id = /created vault key "([^"]+)"/.exec(r.out)?.[1];
+      assert.ok(id, r.out);
+      const created = path.join(tmp.folder, 'postern-data', 'keys', `${id}.key`);
+      assert.equal(statSync(created).mode & 0o777, 0o600);
+      assert.ok(!r.out.includes(readFileSync(created, 'utf8').trim()), 'the key itself is not printed');
+      const printed = parseToml(r.out.slice(r.out.indexOf('[vault]'), r.out.indexOf(']\n', r.out.indexOf('keys = [')) + 2)) as { vault: { keys: Array<{ id: string; state: string; file: string }> } };
+      assert.deepEqual(printed.vault.keys.map((k) => [k.id, k.state]), [[id, 'active'], ['k1', 'decrypt-only']]);
+      // The printed change is a keyring Postern loads.
+      const specs = printed.vault.keys.map((k) => ({ id: k.id, state: k.state as 'active' | 'decrypt-only', file: path.resolve(tmp.folder, k.file) }));
+      const loaded = loadKeyring(specs, {}, (f) => readFileSync(f));
+      assert.ok(loaded.ok && loaded.keyring.active.id === id);
+      assert.match(r.out, /run "postern secrets reencrypt", and "postern keys retire k1"/);
+      const off = await runCli((program, out) => registerKeysCommands(program, { withDirectory, out, keyring: () => null, vaultKeys: () => ({ configFile, keys: [] }) }), ['keys', 'rotate']);
+      assert.equal(off.code, 1);
+      assert.match(off.err, /the vault is off/);
+    } finally {
+      tmp.remove();
+    }
   });
 });

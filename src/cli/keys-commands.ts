@@ -4,10 +4,12 @@
  * stored secrets use that the configuration lacks. Prints ids and counts only, never key
  * material. Errors are reported like the other commands' (`error: <message>`, exit code 1).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { keysStatus, type KeysStatusReport } from '../app/vault-check.js';
 import type { Keyring } from '../vault/index.js';
-import { KEYS_SETTING, KEY_ID_PATTERN, keyEnvName } from '../vault/index.js';
+import { KEYS_SETTING, KEY_ID_PATTERN, generateKey, keyEnvName } from '../vault/index.js';
 import { UsageError, actionRunner } from './action.js';
 import { formatTable, type WithDirectory } from './directory-commands.js';
 
@@ -16,6 +18,8 @@ export interface KeysCommandDeps {
   out: (line: string) => void;
   /** The configured keyring, or null when the vault is off (loads the configuration). */
   keyring: () => Keyring | null;
+  /** The configuration file and its `vault.keys` (files resolved), for `keys rotate`. */
+  vaultKeys?: () => { configFile: string; keys: ReadonlyArray<{ id: string; state: string; file?: string | undefined }> };
 }
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ postern ${l}`).join('\n')}\n`;
@@ -58,6 +62,44 @@ export function registerKeysCommands(program: Command, deps: KeysCommandDeps): v
           return;
         }
         for (const line of formatStatus(report)) out(line);
+      }),
+    );
+
+  keys
+    .command('rotate')
+    .description('Make a new vault key file and print the vault.keys change that makes it the active key')
+    .addHelpText(
+      'after',
+      `
+Postern never edits the configuration file: this writes the new key (mode 0600, next to the
+active key's file) and prints ${KEYS_SETTING} with the new key active and the current active key
+demoted to decrypt-only. After the change: restart Postern (new secrets use the new key), run
+"postern secrets reencrypt", then "postern keys retire <old id>".
+${examples('keys rotate', 'secrets reencrypt', 'keys retire k1')}`,
+    )
+    .action(
+      run(async () => {
+        const vault = deps.vaultKeys?.();
+        if (!vault || vault.keys.length === 0) throw new UsageError(`the vault is off (${KEYS_SETTING} is empty): "postern init" sets up a first key`);
+        const active = vault.keys.find((k) => k.state === 'active');
+        const base = dirname(vault.configFile);
+        const folder = active?.file ? dirname(active.file) : join(base, 'postern-data', 'keys');
+        const key = generateKey({ existingIds: vault.keys.map((k) => k.id) });
+        const file = join(folder, `${key.id}.key`);
+        mkdirSync(folder, { recursive: true, mode: 0o700 });
+        writeFileSync(file, `${key.text}\n`, { mode: 0o600, flag: 'wx' });
+        const entry = (id: string, state: string, f?: string) => `  { id = "${id}", state = "${state}"${f ? `, file = "${relative(base, f)}"` : ''} },`;
+        out(`created vault key "${key.id}" in ${file} (mode 0600; back it up apart from the database)`);
+        out('');
+        out(`Make it the active key in ${vault.configFile}:`);
+        out('');
+        out('[vault]');
+        out('keys = [');
+        out(entry(key.id, 'active', file));
+        for (const k of vault.keys) out(entry(k.id, k.state === 'active' ? 'decrypt-only' : k.state, k.file));
+        out(']');
+        out('');
+        out(`Then restart Postern, run "postern secrets reencrypt"${active ? `, and "postern keys retire ${active.id}"` : ''}.`);
       }),
     );
 

@@ -109,7 +109,15 @@ Getting started:
   });
   registerImport(program, { withDirectory, out });
   registerBansCommands(program, { withDirectory, out });
-  registerKeysCommands(program, { withDirectory, out, keyring: () => loadCfg().keyring });
+  registerKeysCommands(program, {
+    withDirectory,
+    out,
+    keyring: () => loadCfg().keyring,
+    vaultKeys: () => {
+      const cfg = loadCfg();
+      return { configFile: cfg.file, keys: cfg.vault.keys };
+    },
+  });
   registerSecretsCommands(program, { withDirectory, out, keyring: () => loadCfg().keyring });
   return program;
 }
