@@ -96,24 +96,7 @@ export async function startChild(args: string[], ready: string, label: string): 
   };
 }
 
-/** Runs `node ARGS` to completion and parses the last line of its output as JSON. */
-export function runNodeJson<T>(args: string[], timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as T);
-      } catch {
-        reject(new Error(`node ${args[0]} failed (exit ${code}): ${out.slice(0, 500)}`));
-      }
-    });
-  });
-}
+export { runNodeJson } from './child-json.js';
 
 /** The bare node:http ceiling on a free port; its reply names backend port `authPort`. */
 export async function startHttpBaseline(authPort = 143): Promise<{ port: number; pid: number; stop(): Promise<void> }> {

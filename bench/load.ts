@@ -13,9 +13,9 @@
  * a per-request timeout. The parent side is `runLoad`, which spawns this file with the spec on
  * standard input.
  */
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { runNodeJson } from './child-json.js';
 
 export interface LoadSpec {
   kind: 'http' | 'imap';
@@ -59,17 +59,22 @@ const MAX_IN_FLIGHT = 2_000;
 
 type Done = (error: string | null) => void;
 
-/** One HTTP exchange on a fresh connection; `done` once the peer has closed. */
-function httpOnce(port: number, request: Buffer, expect: Buffer, done: Done): net.Socket {
-  const s = net.connect({ port, host: HOST, noDelay: true });
-  let head: Buffer | undefined;
+/** `done` called once, whichever of the socket's events comes first, and the socket destroyed. */
+function once(s: net.Socket, done: Done): Done {
   let finished = false;
-  const finish = (err: string | null): void => {
+  return (err) => {
     if (finished) return;
     finished = true;
     s.destroy();
     done(err);
   };
+}
+
+/** One HTTP exchange on a fresh connection; `done` once the peer has closed. */
+function httpOnce(port: number, request: Buffer, expect: Buffer, done: Done): net.Socket {
+  const s = net.connect({ port, host: HOST, noDelay: true });
+  let head: Buffer | undefined;
+  const finish = once(s, done);
   s.on('data', (c: Buffer) => {
     if (head === undefined || head.length < 1024) head = head === undefined ? c : Buffer.concat([head, c]);
   });
@@ -85,13 +90,7 @@ function imapOnce(port: number, user: string, pass: string, done: Done): net.Soc
   const s = net.connect({ port, host: HOST, noDelay: true });
   let buf = '';
   let state: 'greeting' | 'login' | 'logout' = 'greeting';
-  let finished = false;
-  const finish = (err: string | null): void => {
-    if (finished) return;
-    finished = true;
-    s.destroy();
-    done(err);
-  };
+  const finish = once(s, done);
   const quote = (v: string): string => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
   s.setEncoding('latin1');
   s.on('data', (chunk: string) => {
@@ -228,22 +227,7 @@ export async function generate(spec: LoadSpec): Promise<LoadResult> {
 /** Parent side: runs the generator in a child process and returns its result. */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const limitMs = (spec.warmupMs ?? 0) + spec.durationMs + (spec.timeoutMs ?? 5000) + 15_000;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    child.stdin.end(JSON.stringify(spec));
-    let out = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as LoadResult);
-      } catch {
-        reject(new Error(`load generator failed (exit ${code}): ${out.slice(0, 500)}`));
-      }
-    });
-  });
+  return runNodeJson<LoadResult>([fileURLToPath(import.meta.url)], limitMs, JSON.stringify(spec));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -24,3 +24,7 @@ export function actionRunner(code: string) {
       if (failure !== undefined) cmd.error(`error: ${failure}`, { exitCode: 1, code });
     };
 }
+
+/** A `--help` epilogue of examples; a line that already names postern (e.g. after a pipe) is shown as is. */
+export const examples = (...lines: string[]): string =>
+  `\nExamples:\n${lines.map((l) => `  $ ${l.includes('postern ') ? l : `postern ${l}`}`).join('\n')}\n`;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Command } from 'commander';
-import { directoryAt, runCli, type CliResult } from './test-support.js';
+import { directoryAt, expectFailure, expectOk, runCli, type CliResult } from './test-support.js';
 import { manualClock, tempFolder } from '../store/test-support.js';
 import { parseDuration, registerBansCommands, relativeTime } from './bans-commands.js';
 
@@ -19,16 +19,8 @@ describe('bans commands', () => {
   function cli(...args: string[]): Promise<CliResult> {
     return runCli((program, out) => registerBansCommands(program, { withDirectory, out, now: time.clock }), args);
   }
-  async function ok(...args: string[]): Promise<string> {
-    const r = await cli(...args);
-    assert.equal(r.code, 0, `postern ${args.join(' ')} failed: ${r.err}`);
-    return r.out;
-  }
-  async function fails(args: string[], pattern: RegExp): Promise<void> {
-    const r = await cli(...args);
-    assert.equal(r.code, 1, `postern ${args.join(' ')} should fail; out: ${r.out}`);
-    assert.match(r.err, pattern);
-  }
+  const ok = async (...args: string[]): Promise<string> => expectOk(await cli(...args), args);
+  const fails = async (args: string[], pattern: RegExp): Promise<void> => expectFailure(await cli(...args), args, pattern);
 
   beforeEach(() => {
     tmp = tempFolder();

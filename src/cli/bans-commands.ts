@@ -4,7 +4,7 @@
  * effect on the running server at its next login check. Errors are reported like the
  * directory commands': `error: <message>` on stderr, exit code 1, via commander.
  */
-import { actionRunner, UsageError } from './action.js';
+import { actionRunner, UsageError, examples } from './action.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { BanKind } from '../defence/types.js';
 import { DirectoryError } from '../directory/types.js';
@@ -50,7 +50,6 @@ export function relativeTime(iso: string, now: Date): string {
   return seconds > 0 ? `in ${span(seconds)}` : `${span(seconds)} ago`;
 }
 
-const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ postern ${l}`).join('\n')}\n`;
 
 const BANS_HELP = `
 Kinds of ban:

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { directoryAt, runCli, type CliResult } from './test-support.js';
+import { directoryAt, expectFailure, expectOk, runCli, type CliResult } from './test-support.js';
 import type { Directory } from '../directory/types.js';
 import { tempFolder } from '../store/test-support.js';
 import { decrypt, type Keyring } from '../vault/index.js';
@@ -34,16 +34,8 @@ describe('directory commands', () => {
       args,
     );
   }
-  async function ok(...args: string[]): Promise<string> {
-    const r = await cli(...args);
-    assert.equal(r.code, 0, `postern ${args.join(' ')} failed: ${r.err}`);
-    return r.out;
-  }
-  async function fails(args: string[], pattern: RegExp): Promise<void> {
-    const r = await cli(...args);
-    assert.equal(r.code, 1, `postern ${args.join(' ')} should fail; out: ${r.out}`);
-    assert.match(r.err, pattern);
-  }
+  const ok = async (...args: string[]): Promise<string> => expectOk(await cli(...args), args);
+  const fails = async (args: string[], pattern: RegExp): Promise<void> => expectFailure(await cli(...args), args, pattern);
 
   beforeEach(() => {
     tmp = tempFolder();

@@ -8,7 +8,7 @@
  * CRAM-MD5) are write-only: encrypted here with the vault's active key before they reach the
  * store, and shown only as set (with key id and time), not set, or UNREADABLE.
  */
-import { actionRunner, UsageError } from './action.js';
+import { actionRunner, examples, UsageError } from './action.js';
 import { checkStoredHash } from '../passwords/index.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPorts, CertMatch, Directory, Mailbox, MailboxChanges, RouteKind } from '../directory/types.js';
@@ -102,9 +102,6 @@ function parsePortOption(value: string): number {
 }
 
 const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter((v) => v !== '');
-/** Help epilogue; a line that already names postern (e.g. after a pipe) is shown as is. */
-const examples = (...lines: string[]) =>
-  `\nExamples:\n${lines.map((l) => `  $ ${l.includes('postern ') ? l : `postern ${l}`}`).join('\n')}\n`;
 const dash = (v: string | number | null | undefined) => (v === null || v === undefined || v === '' ? '-' : String(v));
 
 export function registerDirectoryCommands(program: Command, deps: DirectoryCommandDeps): void {

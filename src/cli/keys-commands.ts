@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { keysStatus, type KeysStatusReport } from '../app/vault-check.js';
 import type { Keyring } from '../vault/index.js';
 import { KEYS_SETTING, KEY_ID_PATTERN, generateKey, keyEnvName } from '../vault/index.js';
-import { UsageError, actionRunner } from './action.js';
+import { UsageError, actionRunner, examples } from './action.js';
 import { formatTable, type WithDirectory } from './directory-commands.js';
 
 export interface KeysCommandDeps {
@@ -22,7 +22,6 @@ export interface KeysCommandDeps {
   vaultKeys?: () => { configFile: string; keys: ReadonlyArray<{ id: string; state: string; file?: string | undefined }> };
 }
 
-const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ postern ${l}`).join('\n')}\n`;
 
 const STATUS_HELP = `
 Columns:

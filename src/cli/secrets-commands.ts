@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { reversibleSecretBinding, type DirectoryAdmin } from '../directory/types.js';
 import { KEYS_SETTING, KEY_ID_PATTERN, describeUndecryptable, keyIdOf, needsReencrypt, reencrypt, type Keyring } from '../vault/index.js';
-import { UsageError, actionRunner } from './action.js';
+import { UsageError, actionRunner, examples } from './action.js';
 import type { WithDirectory } from './directory-commands.js';
 
 export const REENCRYPT_BATCH = 500;
@@ -79,7 +79,6 @@ export async function reencryptSecrets(
   }
 }
 
-const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ postern ${l}`).join('\n')}\n`;
 
 const REENCRYPT_HELP = `
 After a rotation (a new active key, the old one decrypt-only), this moves every stored secret to

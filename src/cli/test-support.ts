@@ -2,6 +2,7 @@
  * For the CLI's tests: running commands through commander in-process against a real SQLite
  * directory, capturing what they print and their exit code.
  */
+import assert from 'node:assert/strict';
 import { Command, CommanderError } from 'commander';
 import { openDirectory, type DirectoryOptions } from '../store/index.js';
 import type { WithDirectory } from './directory-commands.js';
@@ -40,4 +41,16 @@ export async function runCli(register: (program: Command, out: (line: string) =>
     code = e.exitCode;
   }
   return { out: out.join(''), err: err.join(''), code };
+}
+
+/** The output of a command that must succeed. */
+export function expectOk(r: CliResult, args: string[]): string {
+  assert.equal(r.code, 0, `postern ${args.join(' ')} failed: ${r.err}`);
+  return r.out;
+}
+
+/** A command that must fail with exit code 1 and an error matching `pattern`. */
+export function expectFailure(r: CliResult, args: string[], pattern: RegExp): void {
+  assert.equal(r.code, 1, `postern ${args.join(' ')} should fail; out: ${r.out}`);
+  assert.match(r.err, pattern);
 }

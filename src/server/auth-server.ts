@@ -23,7 +23,7 @@ import { refusal, resultOf, type Reason } from '../decision/outcome.js';
 import type { Logger } from '../log/logger.js';
 import { inNetworks, parseNetworks } from '../net/cidr.js';
 import { upgradeHash, type Runtime } from '../app/runtime.js';
-import { secretMatches } from './secret.js';
+import { secretChecker } from './secret.js';
 
 /** A head bigger than this is not from nginx (the largest real one carries a PEM client certificate). */
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -38,6 +38,7 @@ export interface AuthServer {
 
 export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthServer {
   const peers = parseNetworks(cfg.auth.allowed_networks);
+  const secretMatches = secretChecker(cfg.secret);
   const sockets = new Set<net.Socket>();
   let inFlight = 0;
 
@@ -85,7 +86,7 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
       log.warn({ event: 'refused', reason: 'peer-not-allowed', peer }, 'auth request from a peer outside auth.allowed_networks');
       return void socket.end(forbiddenReply());
     }
-    if (!secretMatches(getHeader(head.value, cfg.auth.secret_header), cfg.secret)) {
+    if (!secretMatches(getHeader(head.value, cfg.auth.secret_header))) {
       log.warn({ event: 'refused', reason: 'bad-secret', peer, header: cfg.auth.secret_header }, 'auth request without the right shared secret');
       return void socket.end(forbiddenReply());
     }
