@@ -59,7 +59,7 @@ export function defenceSettings(cfg: Config): DefenceSettings {
  * nothing, so a dry run can never ban anyone or count towards a limit.
  */
 export async function openRuntime(cfg: Config, opts: { log: Logger; dryRun?: boolean }): Promise<Runtime> {
-  const directory = await openDirectory({ kind: cfg.database.kind, path: cfg.database.path });
+  const directory = await openDirectory({ kind: cfg.database.kind, path: cfg.database.path }, { lookupMemory: cfg.cache.directory_entries });
   const resolver = createResolver({ ttlSeconds: cfg.dns.cache_seconds });
   const params = argon2Params(cfg);
   const pool = createHashPool({ concurrency: cfg.passwords.hash_concurrency, maxQueue: cfg.passwords.hash_queue });

@@ -3,13 +3,14 @@
  * 0x00-0x1F and 0x7F "control characters"; they are what would let a login inject commands
  * into POP3 USER/PASS or XCLIENT (§3.3, §3.4), so both directions refuse them.
  */
+import { isAscii } from 'node:buffer';
 
 export function isControlByte(b: number): boolean {
   return b < 0x20 || b === 0x7f;
 }
 
 export function hasControlByte(buf: Uint8Array): boolean {
-  for (const b of buf) if (isControlByte(b)) return true;
+  for (let i = 0; i < buf.length; i++) if (isControlByte(buf[i]!)) return true;
   return false;
 }
 
@@ -36,6 +37,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * nothing is replaced by U+FFFD and `Buffer.from(text, 'latin1')` recovers odd bytes.
  */
 export function headerText(buf: Buffer): string {
+  // Nearly every value is ASCII, where both decodings agree: skip the decoder's exception path.
+  if (isAscii(buf)) return buf.toString('latin1');
   try {
     return strictUtf8.decode(buf);
   } catch {

@@ -99,11 +99,13 @@ export function parseAuthRequest(head: RawHead): Result<AuthRequest> {
  * Proxy-Protocol-* header is refused: nginx writes each once (§1.3), so a duplicate means
  * someone else wrote it, and which copy "wins" must never be a question.
  */
+const READ_PREFIXES = /^(?:auth-|client-|proxy-protocol-)/;
+
 function indexHeaders(head: RawHead): Result<Headers> {
   const h: Headers = new Map();
   for (const [name, value] of head.headers) {
     const lower = name.toLowerCase();
-    if (!/^(auth-|client-|proxy-protocol-)/.test(lower)) continue;
+    if (!READ_PREFIXES.test(lower)) continue;
     if (h.has(lower)) return fail('duplicate-header', `${name} sent more than once`);
     h.set(lower, value);
   }
@@ -156,6 +158,16 @@ function smtpEnvelope(h: Headers): Result<NonNullable<AuthRequest['smtp']>> {
   return { ok: true, value: { helo, from, to } };
 }
 
+const TLS_FIELDS: ReadonlyArray<[keyof ClientTls, string]> = [
+  ['protocol', 'auth-ssl-protocol'],
+  ['cipher', 'auth-ssl-cipher'],
+  ['verify', 'auth-ssl-verify'],
+  ['subject', 'auth-ssl-subject'],
+  ['issuer', 'auth-ssl-issuer'],
+  ['serial', 'auth-ssl-serial'],
+  ['fingerprint', 'auth-ssl-fingerprint'],
+];
+
 /** §1.3 rows 17-25: the Auth-SSL-* block exists only after `Auth-SSL: on`. */
 function clientTls(h: Headers): Result<ClientTls | undefined> {
   const on = text(h, 'auth-ssl');
@@ -167,16 +179,7 @@ function clientTls(h: Headers): Result<ClientTls | undefined> {
   }
   if (on !== 'on') return fail('bad-header-value', 'Auth-SSL is not "on"');
   const tls: ClientTls = {};
-  const fields: Array<[keyof ClientTls, string]> = [
-    ['protocol', 'auth-ssl-protocol'],
-    ['cipher', 'auth-ssl-cipher'],
-    ['verify', 'auth-ssl-verify'],
-    ['subject', 'auth-ssl-subject'],
-    ['issuer', 'auth-ssl-issuer'],
-    ['serial', 'auth-ssl-serial'],
-    ['fingerprint', 'auth-ssl-fingerprint'],
-  ];
-  for (const [key, name] of fields) {
+  for (const [key, name] of TLS_FIELDS) {
     const v = text(h, name);
     if (v !== undefined) tls[key] = v;
   }
@@ -190,19 +193,20 @@ function clientTls(h: Headers): Result<ClientTls | undefined> {
   return { ok: true, value: tls };
 }
 
+const PROXY_FIELDS: ReadonlyArray<[keyof ProxyProtocolInfo, string]> = [
+  ['addr', 'proxy-protocol-addr'],
+  ['port', 'proxy-protocol-port'],
+  ['serverAddr', 'proxy-protocol-server-addr'],
+  ['serverPort', 'proxy-protocol-server-port'],
+];
+
 function proxyProtocol(h: Headers): ProxyProtocolInfo | undefined {
-  const info: ProxyProtocolInfo = {};
-  const fields: Array<[keyof ProxyProtocolInfo, string]> = [
-    ['addr', 'proxy-protocol-addr'],
-    ['port', 'proxy-protocol-port'],
-    ['serverAddr', 'proxy-protocol-server-addr'],
-    ['serverPort', 'proxy-protocol-server-port'],
-  ];
-  for (const [key, name] of fields) {
+  let info: ProxyProtocolInfo | undefined;
+  for (const [key, name] of PROXY_FIELDS) {
     const v = text(h, name);
-    if (v !== undefined) info[key] = v;
+    if (v !== undefined) (info ??= {})[key] = v;
   }
-  return Object.keys(info).length > 0 ? info : undefined;
+  return info;
 }
 
 function fail<T>(code: RequestErrorCode, detail: string): Result<T> {

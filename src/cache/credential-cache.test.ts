@@ -7,7 +7,7 @@ import { createMemoryStore } from './expiring-store.js';
 const HASH = '{SHA512-CRYPT}$6$AW/.fhfwHHRt1GOO$abJduIjDGRViFrPcmaxBSJJyeBTHMMn2cELemKWlXG59fz.i2SUYnqS/6SsthrdhW/pI14Ro.Now66nEyulTJ1';
 
 function mailbox(over: Partial<Mailbox> = {}): Mailbox {
-  return { id: 7, address: 'alice@example.com', domainId: 1, passwordHash: HASH, enabled: true, protocols: ['imap', 'smtp'], networks: [], createdAt: '', updatedAt: '', reversibleSecret: null, secretChangedAt: null, ...over };
+  return { id: 7, address: 'alice@example.com', domainId: 1, passwordHash: HASH, enabled: true, protocols: ['imap', 'smtp'], networks: [], createdAt: '', updatedAt: '', reversibleSecret: null, secretChangedAt: null, backendLogin: null, ...over };
 }
 
 function setup(settings = { ttlSeconds: 3600, negativeTtlSeconds: 300, staleSeconds: 7200 }) {
@@ -17,7 +17,7 @@ function setup(settings = { ttlSeconds: 3600, negativeTtlSeconds: 300, staleSeco
   return { cache, store, advance: (s: number) => (now += s * 1000) };
 }
 
-const route = { backend: 'b1', server: '10.0.0.1', port: 143 };
+const route = { backend: 'b1', server: '10.0.0.1', port: 143, rewritten: false };
 
 test('a cache with a TTL of 0 is off', () => {
   assert.equal(createCredentialCache(createMemoryStore<CacheEntry>({ maxEntries: 1 }), { ttlSeconds: 0, negativeTtlSeconds: 0, staleSeconds: 0 }), undefined);
@@ -73,9 +73,9 @@ test('stale entries keep the rules and the route per protocol, for stale_seconds
   assert.equal(await cache.stale(fp), undefined);
   await cache.rememberGood(fp, mailbox(), 'imap', route);
   advance(60);
-  await cache.rememberGood(fp, mailbox(), 'smtp', { backend: 'b1', server: '10.0.0.1', port: 587 });
+  await cache.rememberGood(fp, mailbox(), 'smtp', { backend: 'b1', server: '10.0.0.1', port: 587, rewritten: false });
   const s = await cache.stale(fp);
-  assert.deepEqual(s?.routes, { imap: route, smtp: { backend: 'b1', server: '10.0.0.1', port: 587 } });
+  assert.deepEqual(s?.routes, { imap: route, smtp: { backend: 'b1', server: '10.0.0.1', port: 587, rewritten: false } });
   assert.deepEqual([s?.address, s?.enabled, s?.protocols], ['alice@example.com', true, ['imap', 'smtp']]);
   advance(7200 - 60 - 1);
   assert.ok(await cache.stale(fp), 'the TTL passed but the stale window has not');

@@ -9,7 +9,8 @@
  * A positive entry also keeps what is needed to answer while the directory is unavailable
  * (Dovecot's behaviour): the mailbox's rules and the backend each protocol was sent to.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
+import { hmacSha256 } from '../crypto/hmac.js';
 import type { Protocol } from '../authhttp/types.js';
 import type { Mailbox } from '../directory/types.js';
 import type { ExpiringStore } from './expiring-store.js';
@@ -18,6 +19,11 @@ export interface CachedRoute {
   backend: string;
   server: string;
   port: number;
+  /**
+   * The login was sent on with a master login or the mailbox's backend login: a stale answer
+   * (which has neither) would log in with the wrong name or password, so it must not be given.
+   */
+  rewritten: boolean;
 }
 
 /** What a stale answer needs: the rules the mailbox had and where it was sent. */
@@ -71,9 +77,19 @@ export function createCredentialCache(
   now: () => number = Date.now,
 ): CredentialCache | undefined {
   if (settings.ttlSeconds <= 0) return undefined;
-  const key = randomBytes(32);
+  const mac = hmacSha256(randomBytes(32));
   const ttl = settings.ttlSeconds * 1000;
-  const digest = (hash: string | null): string | null => (hash === null ? null : createHash('sha256').update(hash).digest('base64url'));
+  // The directory hands out the same frozen Mailbox until it changes, so a hash's digest is
+  // computed once per mailbox version, not on every login (a mutable one is digested each time).
+  const digests = new WeakMap<Mailbox, string | null>();
+  const digestOf = (stored: string | null): string | null => (stored === null ? null : hash('sha256', stored, 'base64url'));
+  const digest = (mailbox: Mailbox | null): string | null => {
+    if (mailbox === null) return null;
+    if (!Object.isFrozen(mailbox)) return digestOf(mailbox.passwordHash);
+    let d = digests.get(mailbox);
+    if (d === undefined) digests.set(mailbox, (d = digestOf(mailbox.passwordHash)));
+    return d;
+  };
   const positiveKey = (fp: string): string => `good:${fp}`;
   const negativeKey = (fp: string): string => `bad:${fp}`;
 
@@ -84,24 +100,26 @@ export function createCredentialCache(
 
   return {
     fingerprint(login, password) {
-      return createHmac('sha256', key).update(login).update('\0').update(password).digest('base64url');
+      return mac(login, '\0', password).toString('base64url');
     },
     async knownGood(fp, mailbox) {
       const e = await positive(fp);
-      return !!e && e.mailboxId === mailbox.id && e.hashDigest === digest(mailbox.passwordHash) && now() - e.verifiedAt < ttl;
+      return !!e && e.mailboxId === mailbox.id && e.hashDigest === digest(mailbox) && now() - e.verifiedAt < ttl;
     },
     async knownBad(fp, mailbox) {
       const hit = await store.get(negativeKey(fp));
       if (hit?.kind !== 'bad') return false;
-      return hit.entry.mailboxId === (mailbox?.id ?? null) && hit.entry.hashDigest === digest(mailbox?.passwordHash ?? null);
+      return hit.entry.mailboxId === (mailbox?.id ?? null) && hit.entry.hashDigest === digest(mailbox);
     },
     async rememberGood(fp, mailbox, protocol, route) {
       const old = await positive(fp);
+      // A hit that changes nothing (same mailbox, hash, rules and route) leaves the entry as is.
+      if (old && unchanged(old, mailbox, digest(mailbox), protocol, route) && now() - old.verifiedAt < ttl) return;
       const routes = old && old.mailboxId === mailbox.id ? { ...old.routes } : {};
       routes[protocol] = route;
       const entry: PositiveEntry = {
         mailboxId: mailbox.id,
-        hashDigest: digest(mailbox.passwordHash)!,
+        hashDigest: digest(mailbox)!,
         address: mailbox.address,
         enabled: mailbox.enabled,
         protocols: mailbox.protocols,
@@ -113,7 +131,7 @@ export function createCredentialCache(
       await store.set(positiveKey(fp), { kind: 'good', entry }, Math.max(ttl, settings.staleSeconds * 1000));
     },
     async rememberBad(fp, mailbox) {
-      const entry: NegativeEntry = { mailboxId: mailbox?.id ?? null, hashDigest: digest(mailbox?.passwordHash ?? null) };
+      const entry: NegativeEntry = { mailboxId: mailbox?.id ?? null, hashDigest: digest(mailbox) };
       await store.set(negativeKey(fp), { kind: 'bad', entry }, settings.negativeTtlSeconds * 1000);
     },
     async stale(fp) {
@@ -122,4 +140,21 @@ export function createCredentialCache(
       return e && now() - e.verifiedAt < settings.staleSeconds * 1000 ? e : undefined;
     },
   };
+}
+
+function unchanged(e: PositiveEntry, m: Mailbox, hashDigest: string | null, protocol: Protocol, route: CachedRoute): boolean {
+  const r = e.routes[protocol];
+  return (
+    e.mailboxId === m.id &&
+    e.hashDigest === hashDigest &&
+    e.address === m.address &&
+    e.enabled === m.enabled &&
+    e.protocols === m.protocols &&
+    e.networks === m.networks &&
+    r !== undefined &&
+    r.backend === route.backend &&
+    r.server === route.server &&
+    r.port === route.port &&
+    r.rewritten === route.rewritten
+  );
 }

@@ -176,7 +176,7 @@ describe('directory commands', () => {
     await fails(['backend', 'add', 'x', '--imap-port', '143'], /required option '--host <host>'/);
     await fails(['backend', 'add', 'x', '--host', '10.0.0.6'], /error: a backend needs at least one port/);
     await fails(['backend', 'add', 'dovecot1', '--host', '10.0.0.6', '--imap-port', '1'], /already exists/);
-    assert.match(await ok('backend', 'list'), /^NAME\s+HOST\s+IMAP\s+POP3\s+SMTP\s+MX\ndovecot1\s+10\.0\.0\.5\s+143\s+110\s+-\s+25\n$/);
+    assert.match(await ok('backend', 'list'), /^NAME\s+HOST\s+IMAP\s+POP3\s+SMTP\s+MX\s+MASTER\ndovecot1\s+10\.0\.0\.5\s+143\s+110\s+-\s+25\s+-\n$/);
     await ok('backend', 'change', 'dovecot1', '--host', '10.0.0.7', '--no-pop3-port', '--smtp-port', '587', '--rename', 'main');
     const b = await peek((d) => d.getBackend('main'));
     assert.deepEqual([b?.host, b?.ports], ['10.0.0.7', { imap: 143, pop3: null, smtp: 587, mx: 25 }]);

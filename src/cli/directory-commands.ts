@@ -6,16 +6,22 @@
  * via commander's own error path (which honours exitOverride in tests and embedding).
  * Password hashes are never printed: only their scheme. Reversible credentials (APOP,
  * CRAM-MD5) are write-only: encrypted here with the vault's active key before they reach the
- * store, and shown only as set (with key id and time), not set, or UNREADABLE.
+ * store, and shown only as set (with key id and time), not set, or UNREADABLE. The backend
+ * commands (with master logins) are in backend-commands.ts.
  */
 import { actionRunner, examples, UsageError } from './action.js';
 import { checkStoredHash } from '../passwords/index.js';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import type { BackendPorts, CertMatch, Directory, Mailbox, MailboxChanges, RouteKind } from '../directory/types.js';
+import { Command, Option } from 'commander';
+import type { Backend, CertMatch, Directory, Mailbox, MailboxChanges, RouteKind } from '../directory/types.js';
 import { DirectoryError, reversibleSecretBinding } from '../directory/types.js';
-import { reversibleSecretProblem } from '../decision/challenge.js';
 import { normaliseFingerprint, type DirectoryWithBans } from '../store/index.js';
-import { decrypt, describeUndecryptable, encrypt, keyIdOf, type Keyring } from '../vault/index.js';
+import { encrypt, keyIdOf, type Keyring } from '../vault/index.js';
+import { registerBackendCommands } from './backend-commands.js';
+import { dash, formatTable } from './format.js';
+import { describeSecretStatus, secretStatus, type SecretStatus } from './secret-status.js';
+import { readNewSecret, requireKeyring } from './secret-input.js';
+
+export { formatTable } from './format.js';
 
 /**
  * Runs `fn` with an open directory and closes it afterwards. What `openDirectory` returns
@@ -35,51 +41,20 @@ export interface DirectoryCommandDeps {
 }
 
 /** What `mailbox show` says about the reversible credential: never the value, never blank. */
-export interface CredentialStatus {
-  state: 'set' | 'not-set' | 'unreadable';
-  keyId: string | null;
-  changedAt: string | null;
-  /** For `unreadable`: what is wrong and what to do (describeUndecryptable's wording). */
-  problem?: string;
-}
+export type CredentialStatus = SecretStatus;
 
 export function credentialStatus(m: Mailbox, keyring: Keyring | null): CredentialStatus {
-  const ct = m.reversibleSecret;
-  if (ct === null) return { state: 'not-set', keyId: null, changedAt: m.secretChangedAt };
-  const opened = keyring
-    ? decrypt(keyring, 'credentials', ct, reversibleSecretBinding(m.id))
-    : ({ ok: false, keyId: keyIdOf(ct), reason: 'missing-key' } as const);
-  if (opened.ok) {
-    opened.plaintext.fill(0);
-    return { state: 'set', keyId: keyIdOf(ct), changedAt: m.secretChangedAt };
-  }
-  return { state: 'unreadable', keyId: opened.keyId, changedAt: m.secretChangedAt, problem: describeUndecryptable(opened) };
+  return secretStatus(m.reversibleSecret, reversibleSecretBinding(m.id), m.secretChangedAt, keyring);
 }
 
 export function describeCredential(s: CredentialStatus): string {
-  switch (s.state) {
-    case 'not-set':
-      return 'not set';
-    case 'set':
-      return `set (key ${s.keyId ?? '?'}, changed ${s.changedAt ?? 'unknown'})`;
-    case 'unreadable':
-      return `UNREADABLE (${(s.problem ?? 'unreadable').replace(/^unreadable: /, '')}; changed ${s.changedAt ?? 'unknown'}; set it again with "postern mailbox secret set" or remove it with "postern mailbox secret clear")`;
-  }
+  return describeSecretStatus(s, 'set it again with "postern mailbox secret set" or remove it with "postern mailbox secret clear"');
 }
-
 
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Aligned plain-text columns; the last column is not padded. */
-export function formatTable(headers: string[], rows: string[][]): string[] {
-  const widths = headers.map((h) => h.length);
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)];
 }
 
 /** `{SHA512-CRYPT}$6$...` -> `SHA512-CRYPT`; a bare crypt string -> `CRYPT`; no hash -> `none`. */
@@ -89,20 +64,21 @@ export function passwordScheme(hash: string | null): string {
   return m?.[1] ? m[1].toUpperCase() : 'CRYPT';
 }
 
+/** What nginx logs in to the backend as, for `mailbox show` (decision/backend-login.ts decides it). */
+function describeBackendLogin(m: Mailbox, backend: Backend | null): string {
+  const name = m.backendLogin;
+  const base = name === null ? 'the address' : `"${name}"`;
+  if (!backend || backend.masterUser === null) return base;
+  return `${base}; IMAP/POP3 as "${name ?? m.address}${backend.masterSeparator}${backend.masterUser}" (master user of backend ${backend.name})`;
+}
+
 function publicMailbox(m: Mailbox) {
   const { passwordHash, reversibleSecret, secretChangedAt, ...rest } = m;
   const reversibleCredential = reversibleSecret === null ? null : { keyId: keyIdOf(reversibleSecret), changedAt: secretChangedAt };
   return { ...rest, passwordScheme: passwordScheme(passwordHash), reversibleCredential };
 }
 
-function parsePortOption(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 1 to 65535.');
-  return n;
-}
-
 const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter((v) => v !== '');
-const dash = (v: string | number | null | undefined) => (v === null || v === undefined || v === '' ? '-' : String(v));
 
 export function registerDirectoryCommands(program: Command, deps: DirectoryCommandDeps): void {
   const { withDirectory, out } = deps;
@@ -248,22 +224,34 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
           `networks:   ${m.networks.join(',') || 'any'}`,
           `aliases:    ${view.aliases.join(', ') || '-'}`,
           `backend:    ${backend ? backend.name : 'none (no route matches: logins are refused)'}`,
+          `backend login: ${describeBackendLogin(m, backend)}`,
           `created:    ${m.createdAt}`,
           `updated:    ${m.updatedAt}`,
         ]);
       }),
     );
-  passwordOptions(mailbox.command('change <address>').description('Change a mailbox: password, enabled, protocols, networks'))
+  passwordOptions(mailbox.command('change <address>').description('Change a mailbox: password, enabled, protocols, networks, backend login'))
     .addOption(new Option('--password', 'prompt for a new password').conflicts(['passwordStdin', 'passwordHash']))
     .addOption(new Option('--enable', 'allow logins').conflicts('disable'))
     .option('--disable', 'refuse all logins')
     .option('--protocols <list>', 'allowed protocols, comma-separated subset of imap,pop3,smtp', list)
     .addOption(new Option('--networks <list>', 'allowed client networks, comma-separated CIDRs or IPs').argParser(list).conflicts('anyNetwork'))
     .option('--any-network', 'allow logins from anywhere')
-    .addHelpText('after', examples('mailbox change alice@example.com --password', 'mailbox change bob@example.com --disable', 'mailbox change carol@example.com --protocols imap --any-network'))
+    .option('--backend-login <name>', 'the name the backend knows this mailbox by, when it is not the address (nginx logs in to IMAP/POP3 with it)')
+    .option('--no-backend-login', 'log in to the backend with the address again')
+    .addHelpText(
+      'after',
+      examples(
+        'mailbox change alice@example.com --password',
+        'mailbox change bob@example.com --disable',
+        'mailbox change carol@example.com --protocols imap --any-network',
+        'mailbox change dave@example.com --backend-login dave      # the backend has "dave", not the address',
+        'mailbox change dave@example.com --no-backend-login',
+      ),
+    )
     .action(
       run(async (c, a) => {
-        const o = c.opts<{ password?: boolean; passwordStdin?: boolean; passwordHash?: string; enable?: boolean; disable?: boolean; protocols?: string[]; networks?: string[]; anyNetwork?: boolean }>();
+        const o = c.opts<{ password?: boolean; passwordStdin?: boolean; passwordHash?: string; enable?: boolean; disable?: boolean; protocols?: string[]; networks?: string[]; anyNetwork?: boolean; backendLogin?: string | false }>();
         const changes: MailboxChanges = {};
         const hash = await newPassword(o, !!o.password);
         if (hash !== undefined) changes.passwordHash = hash;
@@ -271,8 +259,11 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
         if (o.protocols) changes.protocols = o.protocols as Mailbox['protocols'];
         if (o.networks) changes.networks = o.networks;
         if (o.anyNetwork) changes.networks = [];
+        if (o.backendLogin !== undefined) changes.backendLogin = o.backendLogin === false ? null : o.backendLogin;
         if (Object.keys(changes).length === 0) {
-          throw new UsageError('nothing to change: give --password, --password-stdin, --password-hash, --enable, --disable, --protocols, --networks or --any-network');
+          throw new UsageError(
+            'nothing to change: give --password, --password-stdin, --password-hash, --enable, --disable, --protocols, --networks, --any-network, --backend-login or --no-backend-login',
+          );
         }
         const m = await withDirectory((d) => d.changeMailbox(arg(a, 0), changes));
         out(`changed mailbox ${m.address}`);
@@ -283,29 +274,17 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
     .description('The reversible credential for APOP and CRAM-MD5, stored encrypted in the vault (write-only)');
   secret
     .command('set <address>')
-    .description('Set the credential APOP and CRAM-MD5 logins use; nginx logs in to the backend with it, so the backend must accept it as the password')
+    .description('Set the credential APOP and CRAM-MD5 logins use; nginx logs in to the backend with it, so the backend must accept it as the password (unless the backend has a master login)')
     .option('--stdin', 'read it from standard input (one line) instead of asking twice')
     .addHelpText('after', examples('mailbox secret set alice@example.com', 'echo "$SECRET" | postern mailbox secret set alice@example.com --stdin'))
     .action(
       run(async (c, a) => {
-        const ring = keyring();
-        if (!ring) {
-          throw new UsageError(
-            'the vault is off (no [vault] keys in the configuration), so a reversible credential cannot be stored: ' +
-              'add a key, e.g. keys = [{ id = "k1", state = "active", file = "postern-data/keys/k1.key" }] with the file made by `openssl rand -base64 32`',
-          );
-        }
-        let text: string;
-        if (c.opts<{ stdin?: boolean }>().stdin) {
-          text = (await readStdin()).replace(/\r?\n$/, '');
-        } else {
-          text = await deps.readPassword('Reversible credential: ');
-          if (text !== (await deps.readPassword('Repeat it: '))) throw new UsageError('the two entries do not match; nothing was changed');
-        }
-        const value = Buffer.from(text, 'utf8');
+        const ring = requireKeyring(keyring(), 'a reversible credential');
+        const value = await readNewSecret(
+          { readPassword: deps.readPassword, readStdin },
+          { stdin: !!c.opts<{ stdin?: boolean }>().stdin, label: 'Reversible credential', what: 'the reversible credential' },
+        );
         try {
-          const problem = reversibleSecretProblem(value);
-          if (problem) throw new UsageError(`the reversible credential cannot be used: ${problem}; nothing was changed`);
           const m = await withDirectory(async (d) => {
             const current = await d.getMailbox(arg(a, 0));
             if (!current) throw new DirectoryError('not-found', `mailbox "${arg(a, 0).trim().toLowerCase()}" does not exist (see "postern mailbox list")`);
@@ -364,7 +343,8 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
     .addHelpText('after', examples('alias remove info@example.com'))
     .action(run(async (_c, a) => (await withDirectory((d) => d.removeAlias(arg(a, 0))), out(`removed alias ${arg(a, 0).trim().toLowerCase()}`))));
 
-  registerBackendRouteCertCommands(program, { withDirectory, out, run, arg, printJsonOr });
+  registerBackendCommands(program, { withDirectory, out, run, printJsonOr, readPassword: deps.readPassword, readStdin, keyring });
+  registerRouteCertCommands(program, { withDirectory, out, run, arg, printJsonOr });
 }
 
 interface Helpers {
@@ -375,72 +355,8 @@ interface Helpers {
   printJsonOr: (json: boolean, value: unknown, lines: () => string[]) => void;
 }
 
-function registerBackendRouteCertCommands(program: Command, h: Helpers): void {
+function registerRouteCertCommands(program: Command, h: Helpers): void {
   const { withDirectory, out, run, arg, printJsonOr } = h;
-
-  // ---- backend ----
-  const backend = program.command('backend').description('Manage backend mail servers that logins are routed to');
-  const portOptions = (cmd: Command, clearable: boolean) => {
-    for (const p of ['imap', 'pop3', 'smtp', 'mx'] as const) {
-      const what = p === 'mx' ? 'MX port (inbound mail, Auth-Method none; default: the SMTP port)' : p === 'smtp' ? 'SMTP submission port' : `${p.toUpperCase()} port`;
-      cmd.option(`--${p}-port <n>`, what, parsePortOption);
-      if (clearable) cmd.option(`--no-${p}-port`, `stop serving ${p.toUpperCase()} on this backend`);
-    }
-    return cmd;
-  };
-  const portsFrom = (o: Record<string, unknown>): Partial<BackendPorts> => {
-    const ports: Partial<BackendPorts> = {};
-    for (const p of ['imap', 'pop3', 'smtp', 'mx'] as const) {
-      const v = o[`${p}Port`];
-      if (typeof v === 'number') ports[p] = v;
-      else if (v === false) ports[p] = null;
-    }
-    return ports;
-  };
-  portOptions(backend.command('add <name>').description('Add a backend').requiredOption('--host <host>', 'IP address or host name'), false)
-    .addHelpText('after', examples('backend add dovecot1 --host 10.0.0.5 --imap-port 143 --pop3-port 110 --smtp-port 587 --mx-port 25'))
-    .action(
-      run(async (c, a) => {
-        const o = c.opts<{ host: string }>();
-        const b = await withDirectory((d) => d.addBackend({ name: arg(a, 0), host: o.host, ports: portsFrom(c.opts()) }));
-        out(`added backend ${b.name}`);
-      }),
-    );
-  backend
-    .command('list')
-    .description('List backends')
-    .option('--json', 'print JSON')
-    .addHelpText('after', examples('backend list'))
-    .action(
-      run(async (c) => {
-        const rows = await withDirectory((d) => d.listBackends());
-        printJsonOr(!!c.opts().json, rows, () =>
-          rows.length === 0
-            ? ['no backends yet: add one with "postern backend add <name> --host <host> --imap-port 143"']
-            : formatTable(['NAME', 'HOST', 'IMAP', 'POP3', 'SMTP', 'MX'], rows.map((b) => [b.name, b.host, dash(b.ports.imap), dash(b.ports.pop3), dash(b.ports.smtp), dash(b.ports.mx)])),
-        );
-      }),
-    );
-  portOptions(backend.command('change <name>').description('Change a backend').option('--host <host>', 'new IP address or host name').option('--rename <new-name>', 'new name'), true)
-    .addHelpText('after', examples('backend change dovecot1 --host 10.0.0.6', 'backend change dovecot1 --imap-port 993 --no-pop3-port'))
-    .action(
-      run(async (c, a) => {
-        const o = c.opts<{ host?: string; rename?: string }>();
-        const ports = portsFrom(c.opts());
-        if (o.host === undefined && o.rename === undefined && Object.keys(ports).length === 0) {
-          throw new UsageError('nothing to change: give --host, --rename, --<protocol>-port or --no-<protocol>-port');
-        }
-        const b = await withDirectory((d) =>
-          d.changeBackend(arg(a, 0), { ports, ...(o.host !== undefined ? { host: o.host } : {}), ...(o.rename !== undefined ? { name: o.rename } : {}) }),
-        );
-        out(`changed backend ${b.name}`);
-      }),
-    );
-  backend
-    .command('remove <name>')
-    .description('Remove a backend (no route may use it)')
-    .addHelpText('after', examples('backend remove dovecot1'))
-    .action(run(async (_c, a) => (await withDirectory((d) => d.removeBackend(arg(a, 0))), out(`removed backend ${arg(a, 0).trim().toLowerCase()}`))));
 
   // ---- route ----
   const route = program.command('route').description('Choose which backend logins go to: mailbox beats domain beats default; unknown users optionally go to a legacy backend');

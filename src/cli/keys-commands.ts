@@ -44,7 +44,7 @@ ${examples('secrets reencrypt', 'keys retire k1', 'keys status')}`;
 export function registerKeysCommands(program: Command, deps: KeysCommandDeps): void {
   const { withDirectory, out } = deps;
   const run = actionRunner('postern.keys');
-  const keys = program.command('keys').description('Inspect the vault keys that encrypt stored secrets (APOP/CRAM-MD5 credentials)');
+  const keys = program.command('keys').description('Inspect the vault keys that encrypt stored secrets (APOP/CRAM-MD5 credentials, backend master passwords)');
 
   keys
     .command('status')

@@ -60,7 +60,7 @@ Getting started:
       const res = initConfig(file(), { port: opts.port });
       out(`created ${res.configFile}`);
       out(`created ${res.secretFile} (the shared secret nginx must send; mode 0600)`);
-      out(`created ${res.keyFile} (vault key k1 for APOP/CRAM-MD5 credentials; mode 0600: back it up apart from the database)`);
+      out(`created ${res.keyFile} (vault key k1 for APOP/CRAM-MD5 credentials and backend master passwords; mode 0600: back it up apart from the database)`);
       out(`data folder ${res.dataDir}`);
       out('');
       out('Add this to nginx.conf:');

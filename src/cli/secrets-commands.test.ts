@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { reversibleSecretBinding } from '../directory/types.js';
+import { masterSecretBinding, reversibleSecretBinding } from '../directory/types.js';
 import type { DirectoryWithBans } from '../store/index.js';
 import { tempFolder } from '../store/test-support.js';
 import { decrypt, encrypt, keyIdOf, type Keyring } from '../vault/index.js';
@@ -48,9 +48,9 @@ describe('secrets reencrypt, secrets reset, keys retire', () => {
   async function stored(ring: Keyring): Promise<Map<string, [string | null, string | null]>> {
     return withDirectory(async (d) => {
       const all = new Map<string, [string | null, string | null]>();
-      for (const r of await d.listSecretsPage(0, 10000)) {
+      for (const r of await d.listSecretsPage('mailbox-credential', 0, 10000)) {
         const opened = decrypt(ring, 'credentials', r.ciphertext, reversibleSecretBinding(r.id));
-        all.set(r.address, [keyIdOf(r.ciphertext), opened.ok ? opened.plaintext.toString() : null]);
+        all.set(r.owner, [keyIdOf(r.ciphertext), opened.ok ? opened.plaintext.toString() : null]);
       }
       return all;
     });
@@ -119,11 +119,11 @@ describe('secrets reencrypt, secrets reset, keys retire', () => {
       // A `mailbox secret set` lands between re-encryption's read and its write of a@.
       const s = await reencryptSecrets(
         {
-          listSecretsPage: (after, limit) => d.listSecretsPage(after, limit),
+          listSecretsPage: (field, after, limit) => d.listSecretsPage(field, after, limit),
           secretsPerKeyId: () => d.secretsPerKeyId(),
-          replaceReversibleSecret: async (id, expected, next) => {
+          replaceSecret: async (field, id, expected, next) => {
             if (id === a?.id) await secret(d, 'a@example.com', newer, 'brand new');
-            return d.replaceReversibleSecret(id, expected, next);
+            return d.replaceSecret(field, id, expected, next);
           },
         },
         rotated,
@@ -140,7 +140,7 @@ describe('secrets reencrypt, secrets reset, keys retire', () => {
     await withDirectory((d) => secret(d, 'lost@example.com', k0));
     const before = await withDirectory((d) => d.getMailbox('lost@example.com'));
     const r = await fails('secrets', 'reencrypt');
-    assert.match(r.out, /^moved to key k2: 6\nalready on the active key: 0\nunreadable \(left untouched\): 1\n  lost@example\.com: unreadable: key k0 is not configured \(add it as decrypt-only, or reset this secret\)\nchanged concurrently \(the newer value was kept\): 0\n$/);
+    assert.match(r.out, /^moved to key k2: 6\nalready on the active key: 0\nunreadable \(left untouched\): 1\n  lost@example\.com \(reversible credential\): unreadable: key k0 is not configured \(add it as decrypt-only, or reset this secret\)\nchanged concurrently \(the newer value was kept\): 0\n$/);
     assert.match(r.err, /error: 1 secret could not be re-encrypted \(listed above\)/);
     assert.equal((await withDirectory((d) => d.getMailbox('lost@example.com')))?.reversibleSecret, before?.reversibleSecret);
     // The rest moved; a rerun still reports only the lost one.
@@ -163,13 +163,13 @@ describe('secrets reencrypt, secrets reset, keys retire', () => {
     const dry = await ok('secrets', 'reset', '--key', 'k1', '--dry-run');
     const lines = dry.trimEnd().split('\n');
     assert.equal(lines[0], 'dry run: 26 secrets under key "k1" would be cleared:');
-    assert.deepEqual(lines.slice(1, 7), ADDRESSES.map((a) => `  ${a}`));
+    assert.deepEqual(lines.slice(1, 7), ADDRESSES.map((a) => `  ${a} (reversible credential)`));
     assert.equal(lines[21], '  and 6 more');
     assert.equal(lines.at(-1), 'nothing was changed');
     assert.equal((await withDirectory((d) => d.secretsPerKeyId())).get('k1'), 26);
 
     const done = await ok('secrets', 'reset', '--key', 'k1');
-    assert.match(done, /^cleared 26 secrets under key "k1":\n  a@example\.com\n/);
+    assert.match(done, /^cleared 26 secrets under key "k1":\n  a@example\.com \(reversible credential\)\n/);
     assert.match(done, /postern mailbox secret set <address>\n$/);
     assert.deepEqual(await withDirectory((d) => d.secretsPerKeyId()), new Map([['k2', 1]]));
     assert.equal((await withDirectory((d) => d.getMailbox('a@example.com')))?.reversibleSecret, null);
@@ -201,5 +201,38 @@ describe('secrets reencrypt, secrets reset, keys retire', () => {
     assert.match(await ok('keys', 'status'), /\nk1\s+retired\s+0\s+retired\s+retired: nothing uses it\n/);
     assert.match(await ok('keys', 'retire', 'k1'), /already retired/);
     for (const [, [id, pt]] of await stored(keyring)) assert.ok(id === 'k2' && pt !== null);
+  });
+  it('covers backend master passwords: status counts them, reencrypt moves them, reset lists them, retire waits for them', async () => {
+    await withDirectory(async (d) => {
+      await d.addBackend({ name: 'imap1', host: '10.0.0.1', ports: { imap: 143 } });
+      const b = await d.addBackend({ name: 'imap2', host: '10.0.0.2', ports: { imap: 143 } });
+      await d.setBackendMaster('imap2', { user: 'postern', ciphertext: encrypt(k1, 'credentials', Buffer.from('master pw'), masterSecretBinding(b.id)) });
+      for (const a of ADDRESSES) await d.setReversibleSecret(a, null);
+    });
+    assert.match(await ok('keys', 'status'), /\nk1\s+decrypt-only\s+1\s/);
+    assert.match((await fails('keys', 'retire', 'k1')).err, /1 stored secret still uses it/);
+    assert.match(await ok('secrets', 'reset', '--key', 'k1', '--dry-run'), /^dry run: 1 secret under key "k1" would be cleared:\n  backend imap2 \(master password\)\nnothing was changed\n$/);
+
+    assert.match(await ok('secrets', 'reencrypt', '--batch', '1'), /^moved to key k2: 1\n/);
+    const imap2 = await withDirectory((d) => d.getBackend('imap2'));
+    const opened = decrypt(testKeyring([['k2', 'active']], keys), 'credentials', imap2!.masterSecret!, masterSecretBinding(imap2!.id));
+    assert.ok(opened.ok && opened.plaintext.toString() === 'master pw', 'readable with k2 alone, unchanged');
+    assert.match(await ok('keys', 'status'), /\nk1\s+decrypt-only\s+0\s+\S+\s+can be retired\n/);
+
+    keyring = testKeyring([['k3', 'active']], keys); // k2 is lost
+    const reset = await ok('secrets', 'reset', '--key', 'k2');
+    assert.equal(reset, 'cleared 1 secret under key "k2":\n  backend imap2 (master password)\nset each master password again: postern backend master set <backend> --user <master user>\n');
+    const after = await withDirectory((d) => d.getBackend('imap2'));
+    assert.deepEqual([after?.masterUser, after?.masterSecret], ['postern', null]);
+  });
+
+  it('reports an unreadable backend master password by its backend', async () => {
+    await withDirectory(async (d) => {
+      const b = await d.addBackend({ name: 'imap1', host: '10.0.0.1', ports: { imap: 143 } });
+      // Copied from another row: the binding (AAD) does not match, so it never decrypts here.
+      await d.setBackendMaster('imap1', { user: 'postern', ciphertext: encrypt(k1, 'credentials', Buffer.from('pw'), masterSecretBinding(b.id + 1)) });
+    });
+    const r = await fails('secrets', 'reencrypt');
+    assert.match(r.out, /\n {2}backend imap1 \(master password\): unreadable: does not verify under key k1/);
   });
 });

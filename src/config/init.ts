@@ -95,6 +95,8 @@ negative_ttl_seconds = 300
 # While the database is unavailable, logins verified this recently still work; 0 never.
 stale_seconds = 3600
 max_entries = 100000
+# Directory answers kept in memory until anything is written (by Postern or the CLI); 0: none.
+directory_entries = 50000
 
 [defence]
 # Never delayed, limited or banned (your office, your webmail servers).
@@ -121,9 +123,10 @@ ban_seconds = 3600
 owner_memory_seconds = 604800
 
 [vault]
-# Keys that encrypt the secrets Postern must read back (APOP/CRAM-MD5 credentials). Each key is
-# 32 random bytes as base64 in a file (relative to this file) or in POSTERN_KEY_<ID>; exactly
-# one is "active" (new secrets use it), older ones "decrypt-only", unused ones "retired".
+# Keys that encrypt the secrets Postern must read back (APOP/CRAM-MD5 credentials, backend
+# master passwords). Each key is 32 random bytes as base64 in a file (relative to this file) or
+# in POSTERN_KEY_<ID>; exactly one is "active" (new secrets use it), older ones "decrypt-only",
+# unused ones "retired".
 # Back the key files up apart from the database: a database backup without its keys cannot
 # give these secrets back. An empty list (keys = []) turns the vault off.
 keys = [

@@ -96,9 +96,11 @@ export const configSchema = z
         /** While the directory is unavailable, logins verified this recently still work (Dovecot does this); 0 never. */
         stale_seconds: z.number().int().min(0).max(7 * 86400).default(3600),
         max_entries: z.number().int().min(100).max(10_000_000).default(100_000),
+        /** Directory answers (logins, routes) kept in memory until the next write; 0 asks the database every time. */
+        directory_entries: z.number().int().min(0).max(10_000_000).default(50_000),
       })
       .strict()
-      .default({ ttl_seconds: 3600, negative_ttl_seconds: 300, stale_seconds: 3600, max_entries: 100_000 }),
+      .default({ ttl_seconds: 3600, negative_ttl_seconds: 300, stale_seconds: 3600, max_entries: 100_000, directory_entries: 50_000 }),
     defence: z
       .object({
         /** Networks never delayed, limited or banned (your office, your webmail). */
@@ -147,9 +149,10 @@ export const configSchema = z
     vault: z
       .object({
         /**
-         * The keyring for secrets Postern must read back (APOP/CRAM-MD5 credentials). Empty: the
-         * vault is off. Each key's bytes come from `file` (relative to the config file) or from
-         * POSTERN_KEY_<ID>; exactly one key is active (src/vault/keyring.ts checks the rest).
+         * The keyring for secrets Postern must read back (APOP/CRAM-MD5 credentials, backend master
+         * passwords). Empty: the vault is off. Each key's bytes come from `file` (relative to the
+         * config file) or from POSTERN_KEY_<ID>; exactly one key is active (src/vault/keyring.ts
+         * checks the rest).
          */
         keys: z
           .array(

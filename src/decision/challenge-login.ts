@@ -2,7 +2,8 @@
  * APOP and CRAM-MD5 logins (issue 4): the client proves it knows the mailbox's reversible
  * credential by a digest over nginx's salt, so Postern must read that credential back from
  * the vault, check the digest (challenge.ts), and answer nginx with the credential itself in
- * `Auth-Pass`: nginx needs it to log in to an IMAP/POP3 backend (nginx-auth-http.md §2.2).
+ * `Auth-Pass`: nginx needs it to log in to an IMAP/POP3 backend (nginx-auth-http.md §2.2),
+ * unless the backend has a master user, whose password then takes its place (backend-login.ts).
  *
  * Rules that differ from password logins:
  *   - Never WAIT and never Auth-Wait: nginx's retry carries no digest (§2.4). refuse() already
@@ -18,6 +19,7 @@ import type { AuthRequest } from '../authhttp/types.js';
 import { reversibleSecretBinding, type DirectoryReader, type Mailbox } from '../directory/types.js';
 import { decrypt, describeUndecryptable, encrypt, type Keyring } from '../vault/index.js';
 import { reversibleSecretProblem, verifyDigest, type ChallengeMethod } from './challenge.js';
+import type { Login } from './backend-login.js';
 import type { Outcome, Trace } from './decide.js';
 import type { Reason, RefusalKind } from './outcome.js';
 
@@ -30,7 +32,7 @@ export interface ChallengeContext {
   canonicalLogin(req: AuthRequest, address: string): { user?: string };
   refuse(kind: RefusalKind, reason: Reason, req: AuthRequest, extra?: Partial<Outcome>): Outcome;
   tempfail(reason: Reason, req: AuthRequest, extra?: Partial<Outcome>): Outcome;
-  admit(req: AuthRequest, mailbox: Mailbox, t: Trace, login: { user?: string; pass?: string }): Promise<Outcome>;
+  admit(req: AuthRequest, mailbox: Mailbox, t: Trace, login: Login): Promise<Outcome>;
 }
 
 /** A binding no mailbox row has (ids start at 1): the dummy credential used for refusals. */
@@ -99,7 +101,8 @@ export function createChallengeLogin(ctx: ChallengeContext): (req: AuthRequest &
         t?.push(`the reversible credential cannot be sent to nginx as Auth-Pass: ${problem}`);
         return ctx.tempfail('secret-unsendable', req, { ...who, problem: `the reversible credential cannot be sent as Auth-Pass: ${problem}` });
       }
-      return await ctx.admit(req, mailbox, t, { ...ctx.canonicalLogin(req, mailbox.address), pass: secret.toString('utf8') });
+      const login = { ...ctx.canonicalLogin(req, mailbox.address), pass: secret.toString('utf8'), passFrom: `the reversible credential of ${mailbox.address}` };
+      return await ctx.admit(req, mailbox, t, login);
     } finally {
       secret.fill(0);
     }

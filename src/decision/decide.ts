@@ -12,6 +12,7 @@ import type { Resolver } from '../dns/resolver.js';
 import { inNetworks, parseNetworks } from '../net/cidr.js';
 import { HashPoolOverloaded, PasswordHashError } from '../passwords/index.js';
 import type { Keyring } from '../vault/index.js';
+import { backendLogin, type Login } from './backend-login.js';
 import { createChallengeLogin } from './challenge-login.js';
 import { refusal, type Reason, type RefusalKind } from './outcome.js';
 import { parseRcptLine } from './recipient.js';
@@ -56,6 +57,10 @@ export interface Outcome {
   keyId?: string;
   /** Operator wording of what is wrong with a stored secret (never the secret): for the log. */
   problem?: string;
+  /** Where Auth-Pass came from when Postern supplied it (never the value): for test-login. */
+  passFrom?: string;
+  /** The backend is logged in to with a master login or the mailbox's backend login (admit). */
+  rewritten?: boolean;
 }
 
 /** Optional human-readable steps, for `postern test-login`. */
@@ -87,7 +92,7 @@ export function createDecider(deps: DeciderDeps): Decider {
     return { decision: refusal('temporary', req.protocol), reason, ...extra };
   }
 
-  async function answer(req: AuthRequest, backend: Backend, protocol: Protocol | 'mx', t: Trace, extra: Partial<Outcome> & { user?: string; pass?: string }, reason: Reason = 'ok'): Promise<Outcome> {
+  async function answer(req: AuthRequest, backend: Backend, protocol: Protocol | 'mx', t: Trace, extra: Partial<Outcome> & Login, reason: Reason = 'ok'): Promise<Outcome> {
     const { user, pass, ...rest } = extra;
     const port = protocol === 'mx' ? (backend.ports.mx ?? backend.ports.smtp) : backend.ports[protocol];
     if (!port) {
@@ -138,7 +143,7 @@ export function createDecider(deps: DeciderDeps): Decider {
   }
 
   /** Checks that apply once the client is known to be the mailbox's owner. */
-  async function admit(req: AuthRequest, mailbox: Mailbox, t: Trace, login: { user?: string; pass?: string }): Promise<Outcome> {
+  async function admit(req: AuthRequest, mailbox: Mailbox, t: Trace, login: Login): Promise<Outcome> {
     const who = { mailbox: mailbox.address };
     if (!mailbox.enabled) {
       t?.push('mailbox is disabled');
@@ -158,7 +163,13 @@ export function createDecider(deps: DeciderDeps): Decider {
       return tempfail('no-route', req, who);
     }
     t?.push(`route → backend "${backend.name}"`);
-    return answer(req, backend, req.protocol, t, { ...who, ...login });
+    // The backend's master login or the mailbox's backend login replace what nginx logs in with.
+    const creds = backendLogin(req.protocol, mailbox, backend, deps.keyring ?? null, login, t);
+    if (!creds.ok) {
+      return tempfail(creds.reason, req, { ...who, backend: backend.name, problem: creds.problem, ...(creds.keyId !== undefined ? { keyId: creds.keyId } : {}) });
+    }
+    const rewritten = creds.login.user !== login.user || creds.login.pass !== login.pass;
+    return answer(req, backend, req.protocol, t, { ...who, ...creds.login, ...(rewritten ? { rewritten } : {}) });
   }
 
   async function plain(req: AuthRequest, t: Trace): Promise<Outcome> {
@@ -218,7 +229,7 @@ export function createDecider(deps: DeciderDeps): Decider {
     }
     const out = await admit(req, mailbox, t, canonicalLogin(req, mailbox.address));
     if (out.decision.kind !== 'ok') return out;
-    if (fp) await cache!.rememberGood(fp, mailbox, req.protocol, { backend: out.backend!, server: out.decision.server, port: out.decision.port });
+    if (fp) await cache!.rememberGood(fp, mailbox, req.protocol, { backend: out.backend!, server: out.decision.server, port: out.decision.port, rewritten: !!out.rewritten });
     return verifiedNow ? { ...out, verified: { mailbox, password: req.pass } } : hit ? { ...out, cache: 'hit' } : out;
   }
 
@@ -234,6 +245,12 @@ export function createDecider(deps: DeciderDeps): Decider {
     if (s.networks.length > 0 && !inNetworks(req.clientIp, parseNetworks(s.networks))) return refuse('network', 'network-denied', req, who);
     const route = s.routes[req.protocol];
     if (!route) throw cause; // never sent to a backend for this protocol: nothing to go on
+    if (route.rewritten) {
+      // Its master password or backend login is in the directory: answering without them
+      // would log in with the wrong name or password, so fail closed.
+      t?.push(`backend "${route.backend}" needs the master login or backend login from the directory: no stale answer`);
+      throw cause;
+    }
     t?.push(`backend "${route.backend}" → ${route.server}:${route.port} (as when last verified)`);
     const decision: AuthDecision = { kind: 'ok', server: route.server, port: route.port, ...canonicalLogin(req, s.address) };
     return { decision, reason: 'ok-stale-cache', backend: route.backend, cache: 'stale', ...who };
@@ -262,11 +279,11 @@ export function createDecider(deps: DeciderDeps): Decider {
         return refuse('external', 'external-unmapped', req, { mailbox: mailbox.address });
       }
     }
-    // nginx needs Auth-Pass for IMAP/POP3 after EXTERNAL (§2.2); without stored backend
-    // credentials (the vault), the backend must trust the proxy for these logins, so the
-    // password is a random one-time token that proves nothing and reveals nothing.
+    // nginx needs Auth-Pass for IMAP/POP3 after EXTERNAL (§2.2). A backend with a master user
+    // gets the master password instead (admit → backendLogin); any other backend must trust the
+    // proxy for these logins, so the password is a random one-time value that proves nothing.
     const pass = req.protocol === 'smtp' ? undefined : randomBytes(18).toString('base64url');
-    return admit(req, mailbox, t, { user: mailbox.address, ...(pass ? { pass } : {}) });
+    return admit(req, mailbox, t, { user: mailbox.address, ...(pass ? { pass, passFrom: 'a random one-time value for EXTERNAL' } : {}) });
   }
 
   const challengeLogin = createChallengeLogin({

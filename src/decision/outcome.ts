@@ -41,10 +41,12 @@ export type Reason =
   | 'no-port'
   | 'dns-failure'
   | 'bad-hash'
-  /** The mailbox's reversible credential cannot be decrypted (the log names the key id). */
+  /** A stored secret (reversible credential, backend master password) cannot be decrypted (the log names the key id). */
   | 'secret-undecryptable'
-  /** The reversible credential holds bytes nginx cannot pass on as Auth-Pass. */
+  /** The reversible credential or master password holds bytes nginx cannot pass on as Auth-Pass. */
   | 'secret-unsendable'
+  /** The backend's master login cannot be used: its password was reset, or the backend login holds the separator. */
+  | 'master-login-unusable'
   /** Too many password verifications waiting: refused at once rather than miss nginx's deadline. */
   | 'overloaded'
   | 'bad-request'

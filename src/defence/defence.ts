@@ -12,6 +12,7 @@ import type { Outcome } from '../decision/decide.js';
 import type { Reason } from '../decision/outcome.js';
 import type { Mailbox } from '../directory/types.js';
 import type { Logger } from '../log/logger.js';
+import { memoise } from '../cache/memo.js';
 import { inNetworks, type Network } from '../net/cidr.js';
 import { subnetOf } from './subnet.js';
 import type { Ban, BanStore, Counters } from './types.js';
@@ -66,8 +67,9 @@ export function createDefence(s: DefenceSettings, deps: { bans: BanStore; counte
   const { bans, counters, log } = deps;
   const key = randomBytes(32);
   const ms = (seconds: number): number => seconds * 1000;
-  const subnet = (ip: string): string | undefined => subnetOf(ip, s.ipv4Prefix, s.ipv6Prefix);
-  const trusted = (ip: string): boolean => s.trustedNetworks.length > 0 && inNetworks(ip, s.trustedNetworks);
+  // Asked several times per login about the same few addresses: remembered, boundedly.
+  const subnet = memoise((ip) => subnetOf(ip, s.ipv4Prefix, s.ipv6Prefix));
+  const trusted = memoise((ip) => s.trustedNetworks.length > 0 && inNetworks(ip, s.trustedNetworks));
   /** A keyed hash: counters must tell passwords apart without ever holding one. */
   const digest = (...parts: Buffer[]): string => {
     const h = createHmac('sha256', key);
@@ -140,3 +142,4 @@ export function createDefence(s: DefenceSettings, deps: { bans: BanStore; counte
     },
   };
 }
+

@@ -4,6 +4,7 @@
  * callers changing. Addresses are stored and looked up in lower case.
  */
 import type { Protocol } from '../authhttp/types.js';
+import type { SecretField, StoredSecret } from './secret-fields.js';
 
 export interface Domain {
   id: number;
@@ -36,12 +37,22 @@ export interface Mailbox {
   reversibleSecret: string | null;
   /** When the reversible credential was last set or cleared; null if never. */
   secretChangedAt: string | null;
+  /**
+   * The name the backend knows this mailbox by (nginx logs in to IMAP/POP3 with it, and SMTP's
+   * XCLIENT LOGIN carries it); null: the canonical address.
+   */
+  backendLogin: string | null;
 }
 
-/** What a mailbox's reversible credential is bound to: its row id (which never changes), not its address. */
-export function reversibleSecretBinding(mailboxId: number): { table: string; recordId: string; field: string } {
-  return { table: 'mailboxes', recordId: String(mailboxId), field: 'reversible_secret' };
-}
+export {
+  SECRET_FIELDS,
+  secretBinding,
+  reversibleSecretBinding,
+  masterSecretBinding,
+  describeSecretOwner,
+  type SecretField,
+  type StoredSecret,
+} from './secret-fields.js';
 
 export interface Alias {
   id: number;
@@ -67,6 +78,31 @@ export interface Backend {
   /** An IP literal or a host name (resolved to an IP before it reaches nginx). */
   host: string;
   ports: BackendPorts;
+  /**
+   * The master login Postern gives nginx for IMAP/POP3 logins to this backend (Dovecot's
+   * master users): `<backend login><masterSeparator><masterUser>` with the master password.
+   * null: none, nginx logs in as the user.
+   */
+  masterUser: string | null;
+  /**
+   * The master password as a vault ciphertext (purpose `credentials`, bound to
+   * `masterSecretBinding(id)`), never clear text. null with a master user set: it was reset
+   * (`postern secrets reset`), and logins to this backend get a temporary failure.
+   */
+  masterSecret: string | null;
+  /** When the master login was last set or cleared; null if never. */
+  masterChangedAt: string | null;
+  /** Dovecot's auth_master_user_separator on this backend, `*` by default. */
+  masterSeparator: string;
+}
+
+/** A backend's master login, as `postern backend master set` stores it. */
+export interface BackendMaster {
+  user: string;
+  /** The master password, already encrypted with masterSecretBinding(backend id). */
+  ciphertext: string;
+  /** Default `*`. */
+  separator?: string;
 }
 
 /**
@@ -118,6 +154,8 @@ export interface MailboxChanges {
   enabled?: boolean;
   protocols?: Protocol[];
   networks?: string[];
+  /** null clears it (the backend is then given the address). */
+  backendLogin?: string | null;
 }
 
 export interface NewBackend {
@@ -183,6 +221,11 @@ export interface DirectoryAdmin {
   listBackends(): Promise<Backend[]>;
   changeBackend(name: string, changes: Partial<Omit<NewBackend, 'ports'>> & { ports?: Partial<BackendPorts> }): Promise<Backend>;
   removeBackend(name: string): Promise<void>;
+  /**
+   * Sets (or with null clears) the backend's master login. The password must already be a vault
+   * ciphertext bound to this backend: anything else is refused, so clear text is never stored.
+   */
+  setBackendMaster(name: string, master: BackendMaster | null): Promise<Backend>;
 
   /** Creates or replaces the route for (kind, subject). */
   setRoute(kind: RouteKind, subject: string | null, backend: string): Promise<Route>;
@@ -202,19 +245,19 @@ export interface DirectoryAdmin {
   saveCanary(keyId: string, ciphertext: string): Promise<void>;
   /**
    * How many stored secrets name each vault key id (read from the `pv1.<keyId>.` header, no
-   * decryption): today every mailbox's reversible credential. Ids with no secret are absent;
-   * a value that names no key id (malformed) is not counted.
+   * decryption), over every secret field (SECRET_FIELDS). Ids with no secret are absent; a value
+   * that names no key id (malformed) is not counted.
    */
   secretsPerKeyId(): Promise<Map<string, number>>;
-  /** Up to `limit` mailboxes with a reversible credential and id > `afterId`, by id (keyset paging). */
-  listSecretsPage(afterId: number, limit: number): Promise<Array<{ id: number; address: string; ciphertext: string }>>;
+  /** Up to `limit` stored secrets of one field with row id > `afterId`, by id (keyset paging). */
+  listSecretsPage(field: SecretField, afterId: number, limit: number): Promise<StoredSecret[]>;
   /**
    * Re-encryption's write: sets `next` only if the stored ciphertext is still `expected` (a
-   * concurrent change wins); `secret_changed_at` is kept, since the secret itself is the same.
+   * concurrent change wins); when it was last changed is kept, since the secret is the same.
    */
-  replaceReversibleSecret(mailboxId: number, expected: string, next: string): Promise<boolean>;
-  /** Clears (to NULL, with `secret_changed_at`) every reversible credential under `keyId`; returns how many. */
-  clearSecretsOfKey(keyId: string): Promise<number>;
+  replaceSecret(field: SecretField, id: number, expected: string, next: string): Promise<boolean>;
+  /** Clears every stored secret under `keyId`, in every field; returns how many per field. */
+  clearSecretsOfKey(keyId: string): Promise<Record<SecretField, number>>;
 }
 
 /** A stored vault canary: the key id and the canary sealed under it (never key material). */

@@ -3,12 +3,11 @@
  * comparison takes the same time whatever the lengths (timingSafeEqual needs equal sizes); the
  * expected side is hashed once, not on every request.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
+
+const EMPTY = Buffer.alloc(0);
 
 export function secretChecker(expected: Buffer): (sent: Buffer | undefined) => boolean {
-  const want = createHash('sha256').update(expected).digest();
-  return (sent) => {
-    const got = createHash('sha256').update(sent ?? Buffer.alloc(0)).digest();
-    return timingSafeEqual(got, want) && sent !== undefined;
-  };
+  const want = hash('sha256', expected, 'buffer');
+  return (sent) => timingSafeEqual(hash('sha256', sent ?? EMPTY, 'buffer'), want) && sent !== undefined;
 }

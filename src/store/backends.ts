@@ -3,10 +3,11 @@
  * that a route still points at cannot be removed; the error names those routes.
  */
 import type { Kysely } from 'kysely';
-import { DirectoryError, type Backend, type BackendPorts, type NewBackend } from '../directory/types.js';
+import { DirectoryError, type Backend, type BackendMaster, type BackendPorts, type NewBackend } from '../directory/types.js';
+import { keyIdOf } from '../vault/index.js';
 import { describeRoute, inUseOr, now, toBackend, uniqueOr, type Store } from './rows.js';
 import type { DB } from './schema.js';
-import { parseBackendName, parseHost, parsePort } from './validate.js';
+import { parseBackendName, parseHost, parseMasterSeparator, parseMasterUser, parsePort } from './validate.js';
 
 type PortColumns = { imap_port: number | null; pop3_port: number | null; smtp_port: number | null; mx_port: number | null };
 
@@ -94,5 +95,34 @@ export async function removeBackend(s: Store, input: string): Promise<void> {
     await inUseOr(s, `backend "${name}" is still used by a route (see "postern route list")`, () =>
       trx.deleteFrom('backends').where('id', '=', backend.id).execute(),
     );
+  });
+}
+
+/**
+ * Sets or (with null) clears the backend's master login. The password arrives encrypted (the
+ * caller holds the keyring); anything that is not a vault ciphertext is refused, so a clear-text
+ * password passed by mistake is never written. Clearing keeps the separator.
+ */
+export async function setBackendMaster(s: Store, input: string, master: BackendMaster | null): Promise<Backend> {
+  const name = parseBackendName(input);
+  let values: { master_user: string | null; master_secret: string | null; master_separator?: string };
+  if (master === null) {
+    values = { master_user: null, master_secret: null };
+  } else {
+    if (typeof master.ciphertext !== 'string' || keyIdOf(master.ciphertext) === null) {
+      throw new DirectoryError('invalid', 'a master password must be stored as a vault ciphertext; nothing was written');
+    }
+    const separator = parseMasterSeparator(master.separator);
+    values = { master_user: parseMasterUser(master.user, separator), master_secret: master.ciphertext, master_separator: separator };
+  }
+  return s.db.transaction().execute(async (trx) => {
+    const current = await requireBackend(trx, name);
+    const row = await trx
+      .updateTable('backends')
+      .set({ ...values, master_changed_at: now() })
+      .where('id', '=', current.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toBackend(row);
   });
 }

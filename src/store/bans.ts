@@ -9,6 +9,7 @@ import ipaddr from 'ipaddr.js';
 import type { Selectable } from 'kysely';
 import type { Ban, BanKind, BanStore, NewBan } from '../defence/types.js';
 import { DirectoryError } from '../directory/types.js';
+import { memoise } from '../cache/memo.js';
 import { prepareQuery } from './prepared.js';
 import type { Store } from './rows.js';
 import type { BansTable } from './schema.js';
@@ -87,22 +88,11 @@ export function normaliseBanSubject(subject: string): string {
 /** The network of a CIDR, host bits cleared (`192.0.2.7/24` -> `192.0.2.0/24`); '' if malformed. */
 /**
  * Canonical forms of lookup subjects, remembered: every login asks about its client's IP and
- * subnet, clients come back, and canonicalising with ipaddr.js costs more than the query.
+ * subnet, clients come back, and canonicalising with ipaddr.js costs more than the lookup.
  */
-const canonical = (() => {
-  const memo = new Map<string, string>();
-  return {
-    get(key: string, make: () => string): string {
-      let v = memo.get(key);
-      if (v === undefined) {
-        v = make();
-        if (memo.size >= 10_000) memo.clear();
-        memo.set(key, v);
-      }
-      return v;
-    },
-  };
-})();
+const canonicalLookupIp = memoise((ip) => attempt(() => canonicalIp(ip)));
+const canonicalLookupSubnet = memoise((subnet) => lookupSubnet(subnet));
+const canonicalLookupAccount = memoise((account) => attempt(() => parseAddress(account).address));
 
 function lookupSubnet(value: string): string {
   return attempt(() => {
@@ -169,17 +159,19 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
   // another process (the CLI lifting a ban) committed something; the counter is looked at
   // no more than every CHECK_EVERY_MS, so a lift from the CLI applies within that time.
   const CHECK_EVERY_MS = 100;
-  let snapshot: { byKey: Map<string, Selectable<BansTable>[]>; version: number; checkedAt: number } | undefined;
+  let snapshot: { byKey: Map<string, Selectable<BansTable>[]>; version: string; checkedAt: number } | undefined;
   const changed = (): void => {
     snapshot = undefined;
   };
-  async function inForceFromMemory(now: string, keys: string[]): Promise<Selectable<BansTable>[]> {
-    const counter = s.engine.changeCounter!;
+  async function inForceFromMemory(keys: string[]): Promise<Selectable<BansTable>[]> {
+    const counter = s.engine.changeVersion!;
     const t = Date.now();
     if (snapshot && t - snapshot.checkedAt >= CHECK_EVERY_MS) {
       if (counter() === snapshot.version) snapshot.checkedAt = t;
       else snapshot = undefined;
     }
+    if (snapshot && snapshot.byKey.size === 0) return []; // the usual case: nobody is banned
+    const now = nowIso();
     if (!snapshot) {
       const version = counter();
       const rows = await db.selectFrom('bans').selectAll().where('expires_at', '>', now).where('lifted_at', 'is', null).orderBy('id').execute();
@@ -227,13 +219,13 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
     },
 
     async activeBans(subjects) {
-      const ip = subjects?.ip ? canonical.get(`ip ${subjects.ip}`, () => attempt(() => canonicalIp(subjects.ip ?? ''))) : '';
-      const subnet = subjects?.subnet ? canonical.get(`net ${subjects.subnet}`, () => lookupSubnet(subjects.subnet ?? '')) : '';
-      const account = subjects?.account ? canonical.get(`acct ${subjects.account}`, () => attempt(() => parseAddress(subjects.account ?? '').address)) : '';
+      const ip = subjects?.ip ? canonicalLookupIp(subjects.ip) : '';
+      const subnet = subjects?.subnet ? canonicalLookupSubnet(subjects.subnet) : '';
+      const account = subjects?.account ? canonicalLookupAccount(subjects.account) : '';
       if (ip === '' && subnet === '' && account === '') return [];
-      if (!s.engine.changeCounter) return (await inForce(nowIso(), ip, subnet, account)).map(toBan);
+      if (!s.engine.changeVersion) return (await inForce(nowIso(), ip, subnet, account)).map(toBan);
       const keys = [ip && `ip ${ip}`, subnet && `subnet ${subnet}`, account && `account ${account}`].filter((k) => k !== '');
-      return (await inForceFromMemory(nowIso(), keys)).map(toBan);
+      return (await inForceFromMemory(keys)).map(toBan);
     },
 
     async listBans(opts) {

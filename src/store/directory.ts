@@ -13,6 +13,7 @@ import * as certs from './certs.js';
 import * as domains from './domains.js';
 import { importMailboxes } from './import.js';
 import * as mailboxes from './mailboxes.js';
+import { DEFAULT_LOOKUP_MEMORY, lookupVersion, memoisedReader } from './memo-reader.js';
 import { createReader } from './reader.js';
 import * as routes from './routes.js';
 import * as vault from './vault.js';
@@ -25,12 +26,18 @@ export interface DirectoryWithBans extends Directory, BanAdmin {}
 export interface DirectoryOptions {
   /** Where bans take "now" from; tests inject a clock they can move. Default: the system clock. */
   clock?: Clock;
+  /** How many directory answers to keep in memory between writes (memo-reader.ts); 0: none. */
+  lookupMemory?: number;
 }
 
 export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryOptions = {}): DirectoryWithBans {
   const s: Store = { db, engine };
+  const reader = createReader(s);
+  const lookupMemory = opts.lookupMemory ?? DEFAULT_LOOKUP_MEMORY;
   return {
-    ...createReader(s),
+    ...(engine.changeVersion && engine.localChanges && lookupMemory > 0
+      ? memoisedReader(reader, lookupVersion({ changeVersion: engine.changeVersion, localChanges: engine.localChanges }), lookupMemory)
+      : reader),
     ...createBanStore(s, opts.clock),
 
     addDomain: (name) => domains.addDomain(s, name),
@@ -57,6 +64,7 @@ export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryO
     listBackends: () => backends.listBackends(s),
     changeBackend: (name, changes) => backends.changeBackend(s, name, changes),
     removeBackend: (name) => backends.removeBackend(s, name),
+    setBackendMaster: (name, master) => backends.setBackendMaster(s, name, master),
 
     setRoute: (kind, subject, backend) => routes.setRoute(s, kind, subject, backend),
     listRoutes: () => routes.listRoutes(s),
@@ -69,8 +77,8 @@ export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryO
     listCanaries: () => vault.listCanaries(s),
     saveCanary: (keyId, ciphertext) => vault.saveCanary(s, keyId, ciphertext),
     secretsPerKeyId: () => vault.secretsPerKeyId(s),
-    listSecretsPage: (afterId, limit) => vault.listSecretsPage(s, afterId, limit),
-    replaceReversibleSecret: (id, expected, next) => vault.replaceReversibleSecret(s, id, expected, next),
+    listSecretsPage: (field, afterId, limit) => vault.listSecretsPage(s, field, afterId, limit),
+    replaceSecret: (field, id, expected, next) => vault.replaceSecret(s, field, id, expected, next),
     clearSecretsOfKey: (keyId) => vault.clearSecretsOfKey(s, keyId),
 
     close: () => db.destroy(),

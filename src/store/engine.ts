@@ -16,9 +16,15 @@ export interface Engine {
   /** A FOREIGN KEY constraint rejected the write or delete. */
   isForeignKeyViolation(err: unknown): boolean;
   /**
-   * A number that changes whenever another connection or process commits (SQLite's
-   * data_version), so hot data can be kept in memory and reloaded only then. Engines without
-   * one leave it out, and their callers query every time.
+   * A value that changes whenever anything is written: another connection or process commits
+   * (SQLite's data_version) or this connection changes a row (total_changes). Hot data can be
+   * kept in memory and reloaded only then. Engines without one leave it out, and their callers
+   * query every time.
    */
-  changeCounter?(): number;
+  changeVersion?(): string;
+  /**
+   * How many rows this connection has changed so far: cheaper than changeVersion (no lock on
+   * shared state), so it can be asked on every lookup while changeVersion is asked less often.
+   */
+  localChanges?(): number;
 }

@@ -10,7 +10,7 @@ import { keyIdOf } from '../vault/index.js';
 import { requireDomain } from './domains.js';
 import { joinList, now, toMailbox, uniqueOr, type Store } from './rows.js';
 import type { DB } from './schema.js';
-import { parseAddress, parseDomainName, parseNetworks, parsePasswordHash, parseProtocols } from './validate.js';
+import { parseAddress, parseBackendLogin, parseDomainName, parseNetworks, parsePasswordHash, parseProtocols } from './validate.js';
 
 /** A NewMailbox validated and normalised, ready to insert once its domain id is known. */
 export interface CheckedMailbox {
@@ -105,11 +105,12 @@ export async function listMailboxes(s: Store, filter?: { domain?: string }): Pro
 
 export async function changeMailbox(s: Store, input: string, changes: MailboxChanges): Promise<Mailbox> {
   const { address } = parseAddress(input);
-  const set: Partial<Omit<CheckedMailbox, 'address' | 'domain'>> = {};
+  const set: Partial<Omit<CheckedMailbox, 'address' | 'domain'> & { backend_login: string | null }> = {};
   if (changes.passwordHash !== undefined) set.password_hash = parsePasswordHash(changes.passwordHash);
   if (changes.enabled !== undefined) set.enabled = changes.enabled ? 1 : 0;
   if (changes.protocols !== undefined) set.protocols = joinList(parseProtocols(changes.protocols));
   if (changes.networks !== undefined) set.networks = joinList(parseNetworks(changes.networks));
+  if (changes.backendLogin !== undefined) set.backend_login = parseBackendLogin(changes.backendLogin);
   return s.db.transaction().execute(async (trx) => {
     const current = await requireMailbox(trx, address);
     if (Object.keys(set).length === 0) return current;

@@ -9,6 +9,7 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-bans.js';
 import * as m0003 from './migrations/0003-secrets.js';
 import * as m0004 from './migrations/0004-vault-canaries.js';
+import * as m0005 from './migrations/0005-backend-credentials.js';
 
 interface MigrationModule {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -23,6 +24,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0002-bans', m0002],
   ['0003-secrets', m0003],
   ['0004-vault-canaries', m0004],
+  ['0005-backend-credentials', m0005],
 ];
 
 export const MIGRATION_TABLE = 'postern_migration';

@@ -41,6 +41,7 @@ export function toMailbox(row: Selectable<MailboxesTable>): Mailbox {
     updatedAt: row.updated_at,
     reversibleSecret: row.reversible_secret ?? null,
     secretChangedAt: row.secret_changed_at ?? null,
+    backendLogin: row.backend_login ?? null,
   };
 }
 
@@ -51,6 +52,10 @@ export function toBackend(row: Selectable<BackendsTable>): Backend {
     name: row.name,
     host: row.host,
     ports: { imap: port(row.imap_port), pop3: port(row.pop3_port), smtp: port(row.smtp_port), mx: port(row.mx_port) },
+    masterUser: row.master_user ?? null,
+    masterSecret: row.master_secret ?? null,
+    masterChangedAt: row.master_changed_at ?? null,
+    masterSeparator: row.master_separator ?? '*',
   };
 }
 

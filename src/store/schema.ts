@@ -1,6 +1,6 @@
 /**
  * Kysely's view of the directory tables (the shape migrations/0001-initial.ts,
- * 0002-bans.ts, 0003-secrets.ts and 0004-vault-canaries.ts create).
+ * 0002-bans.ts, 0003-secrets.ts, 0004-vault-canaries.ts and 0005-backend-credentials.ts create).
  * Columns are plain text and integers on purpose: the same queries run on SQLite and,
  * later, PostgreSQL. Booleans are 0/1 integers, timestamps ISO-8601 UTC text, lists
  * comma-separated text.
@@ -35,6 +35,8 @@ export interface MailboxesTable {
   /** A vault ciphertext (never clear text) for APOP/CRAM-MD5; NULL when not set. */
   reversible_secret: string | null;
   secret_changed_at: string | null;
+  /** The name the backend knows the mailbox by; NULL: its address. */
+  backend_login: string | null;
 }
 
 export interface AliasesTable {
@@ -55,6 +57,13 @@ export interface BackendsTable {
   smtp_port: number | null;
   mx_port: number | null;
   created_at: string;
+  /** The backend's master login (Dovecot master user); NULL: none. */
+  master_user: string | null;
+  /** Its password as a vault ciphertext (never clear text); NULL when not set or reset. */
+  master_secret: string | null;
+  master_changed_at: string | null;
+  /** Dovecot's auth_master_user_separator for this backend. */
+  master_separator: Generated<string>;
 }
 
 export interface RoutesTable {

@@ -104,12 +104,17 @@ export function openSqliteEngine(file: string): Engine {
     db.close();
     throw err;
   }
-  const dataVersion = db.prepare('PRAGMA data_version');
+  const changes = db.prepare('SELECT total_changes() AS tc');
+  const version = db.prepare('SELECT (SELECT data_version FROM pragma_data_version) AS dv, total_changes() AS tc');
   return {
     flavour: 'sqlite',
     dialect: new ImmediateSqliteDialect({ database: withStatementCache(db) }),
     // Synchronous and outside Kysely: statements on this connection never interleave with it.
-    changeCounter: () => Number((dataVersion.all([])[0] as { data_version: number | bigint }).data_version),
+    changeVersion: () => {
+      const row = version.all([])[0] as { dv: number | bigint; tc: number | bigint };
+      return `${row.dv}.${row.tc}`;
+    },
+    localChanges: () => Number((changes.all([])[0] as { tc: number | bigint }).tc),
     isUniqueViolation: (err) => {
       const code = sqliteErrorCode(err);
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

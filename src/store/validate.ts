@@ -151,3 +151,38 @@ export function parseCertValue(match: CertMatch, value: string): string {
   if (dn === '' || /\p{Cc}/u.test(dn)) invalid('a certificate subject must be a non-empty RFC 2253 DN, e.g. "CN=alice,O=Example"');
   return dn;
 }
+
+/**
+ * A name given to a backend as a login (a mailbox's backend login, a master user): sent verbatim
+ * as nginx's Auth-User, so no whitespace or control characters (nginx 1.22 writes it raw into
+ * POP3 USER and SMTP XCLIENT LOGIN=, where a space would start another attribute), and case is
+ * kept (backends may be case-sensitive).
+ */
+function parseLoginName(value: string, what: string, example: string): string {
+  const name = typeof value === 'string' ? value.trim().normalize('NFC') : '';
+  if (name === '' || name.length > 255 || /[\s\p{Cc}]/u.test(name)) {
+    invalid(`${what} must be 1-255 characters without spaces or control characters, e.g. "${example}"`);
+  }
+  return name;
+}
+
+/** A mailbox's backend login (the name the backend knows it by), or null for its address. */
+export function parseBackendLogin(value: string | null): string | null {
+  return value === null ? null : parseLoginName(value, 'a backend login', 'alice');
+}
+
+/** Dovecot's auth_master_user_separator: one character that is not a letter, digit, space, "@" or ".". */
+export function parseMasterSeparator(value: string | undefined): string {
+  const sep = value ?? '*';
+  if ([...sep].length !== 1 || /[\p{L}\p{N}\s\p{Cc}@.]/u.test(sep)) {
+    invalid(`the master user separator must be one character such as "*" (Dovecot's auth_master_user_separator), not "${sep}"`);
+  }
+  return sep;
+}
+
+/** A backend's master user name; it may not contain the separator, or the backend could not split the login. */
+export function parseMasterUser(value: string, separator: string): string {
+  const user = parseLoginName(value, 'a master user name', 'postern');
+  if (user.includes(separator)) invalid(`the master user name "${user}" contains the separator "${separator}": the backend could not tell where the user's login ends`);
+  return user;
+}

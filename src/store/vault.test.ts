@@ -95,17 +95,17 @@ describe('vault store', () => {
     for (const a of ['a', 'b', 'c', 'd']) await withSecret(`${a}@example.com`, k1);
     await t.dir.setReversibleSecret('b@example.com', null);
     await t.dir.addMailbox({ address: 'e@example.com', passwordHash: null });
-    const all = await t.dir.listSecretsPage(0, 100);
-    assert.deepEqual(all.map((r) => r.address), ['a@example.com', 'c@example.com', 'd@example.com']);
+    const all = await t.dir.listSecretsPage('mailbox-credential', 0, 100);
+    assert.deepEqual(all.map((r) => r.owner), ['a@example.com', 'c@example.com', 'd@example.com']);
     const a = await t.dir.getMailbox('a@example.com');
     assert.equal(all[0]?.id, a?.id);
     assert.equal(all[0]?.ciphertext, a?.reversibleSecret);
-    const first = await t.dir.listSecretsPage(0, 2);
-    assert.deepEqual(first.map((r) => r.address), ['a@example.com', 'c@example.com']);
-    const second = await t.dir.listSecretsPage(first[1]?.id ?? 0, 2);
-    assert.deepEqual(second.map((r) => r.address), ['d@example.com']);
-    assert.deepEqual(await t.dir.listSecretsPage(second[0]?.id ?? 0, 2), []);
-    await assert.rejects(t.dir.listSecretsPage(0, 0), DirectoryError);
+    const first = await t.dir.listSecretsPage('mailbox-credential', 0, 2);
+    assert.deepEqual(first.map((r) => r.owner), ['a@example.com', 'c@example.com']);
+    const second = await t.dir.listSecretsPage('mailbox-credential', first[1]?.id ?? 0, 2);
+    assert.deepEqual(second.map((r) => r.owner), ['d@example.com']);
+    assert.deepEqual(await t.dir.listSecretsPage('mailbox-credential', second[0]?.id ?? 0, 2), []);
+    await assert.rejects(t.dir.listSecretsPage('mailbox-credential', 0, 0), DirectoryError);
   });
 
   it('replaces a secret only while it is unchanged, keeping when it was last changed', async () => {
@@ -117,20 +117,20 @@ describe('vault store', () => {
     assert.ok(before?.reversibleSecret);
     const next = encrypt(k2, 'credentials', Buffer.from('pw'), reversibleSecretBinding(before.id));
     await new Promise((r) => setTimeout(r, 5));
-    assert.equal(await t.dir.replaceReversibleSecret(before.id, before.reversibleSecret, next), true);
+    assert.equal(await t.dir.replaceSecret('mailbox-credential', before.id, before.reversibleSecret, next), true);
     const after = await t.dir.getMailbox('a@example.com');
     assert.equal(after?.reversibleSecret, next);
     assert.equal(after?.secretChangedAt, before.secretChangedAt);
     assert.equal(after?.updatedAt, before.updatedAt);
     // The expected value is gone now (a concurrent `secret set` would look like this): no write.
     const other = encrypt(k2, 'credentials', Buffer.from('other'), reversibleSecretBinding(before.id));
-    assert.equal(await t.dir.replaceReversibleSecret(before.id, before.reversibleSecret, other), false);
+    assert.equal(await t.dir.replaceSecret('mailbox-credential', before.id, before.reversibleSecret, other), false);
     assert.equal((await t.dir.getMailbox('a@example.com'))?.reversibleSecret, next);
     // Cleared meanwhile: no write either, and clear text is never stored.
     await t.dir.setReversibleSecret('a@example.com', null);
-    assert.equal(await t.dir.replaceReversibleSecret(before.id, next, other), false);
+    assert.equal(await t.dir.replaceSecret('mailbox-credential', before.id, next, other), false);
     assert.equal((await t.dir.getMailbox('a@example.com'))?.reversibleSecret, null);
-    await assert.rejects(t.dir.replaceReversibleSecret(before.id, next, 'clear text'), DirectoryError);
+    await assert.rejects(t.dir.replaceSecret('mailbox-credential', before.id, next, 'clear text'), DirectoryError);
   });
 
   it('clears only the secrets under one key id', async () => {
@@ -142,14 +142,14 @@ describe('vault store', () => {
     await withSecret('b@example.com', k2);
     await withSecret('c@example.com', k1);
     await withSecret('d@example.com', k10);
-    assert.equal(await t.dir.clearSecretsOfKey('k1'), 2);
+    assert.deepEqual(await t.dir.clearSecretsOfKey('k1'), { 'mailbox-credential': 2, 'backend-master': 0 });
     for (const a of ['a@example.com', 'c@example.com']) {
       const m = await t.dir.getMailbox(a);
       assert.equal(m?.reversibleSecret, null);
       assert.equal(m?.secretChangedAt, null);
     }
     assert.deepEqual(await t.dir.secretsPerKeyId(), new Map([['k2', 1], ['k10', 1]]));
-    assert.equal(await t.dir.clearSecretsOfKey('k1'), 0);
+    assert.deepEqual(await t.dir.clearSecretsOfKey('k1'), { 'mailbox-credential': 0, 'backend-master': 0 });
     await assert.rejects(t.dir.clearSecretsOfKey('K1%'), DirectoryError);
   });
 });
