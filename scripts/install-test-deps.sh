@@ -20,6 +20,7 @@ PACKAGES=(
   openssl
   python3
   ca-certificates
+  chromium
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -16,6 +16,7 @@ import {
 
   type RawHead,
 } from '../authhttp/index.js';
+import { hasControlChar } from '../authhttp/bytes.js';
 import { PROTOCOLS, type AuthRequest, type Protocol } from '../authhttp/types.js';
 import type { Config } from '../config/load.js';
 import type { Outcome } from '../decision/decide.js';
@@ -95,10 +96,10 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
 
   async function answer(socket: net.Socket, head: RawHead, mxOnly: boolean): Promise<void> {
     const started = process.hrtime.bigint();
-    const protocol = protocolOf(head);
     let outcome: Outcome;
     let req: AuthRequest | undefined;
     const parsed = parseAuthRequest(head);
+    const protocol = parsed.ok ? parsed.value.protocol : protocolOf(head);
     if (!parsed.ok) {
       // Control characters can only come from the client (IMAP literal, SASL base64): a refused
       // login. Anything else malformed came from nginx or a stranger: fail closed, temporarily.
@@ -121,22 +122,22 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
     if (outcome.verified && cfg.passwords.upgrade_on_login) void upgradeHash(rt, outcome.verified, log);
   }
 
-  async function decideWithin(req: AuthRequest): Promise<Outcome> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => resolve({ decision: refusal('temporary', req.protocol), reason: 'timeout' }), cfg.auth.decision_timeout_ms);
-    });
-    try {
-      return await Promise.race([
-        rt.decide(req).catch((err: unknown): Outcome => {
+  /** The decision, or a temporary failure when it throws or misses auth.decision_timeout_ms. */
+  function decideWithin(req: AuthRequest): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => resolve({ decision: refusal('temporary', req.protocol), reason: 'timeout' }), cfg.auth.decision_timeout_ms);
+      rt.decide(req).then(
+        (outcome) => {
+          clearTimeout(timer);
+          resolve(outcome);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
           log.error({ err: (err as Error).message, protocol: req.protocol }, 'decision failed; answered a temporary failure');
-          return { decision: refusal('temporary', req.protocol), reason: 'internal-error' };
-        }),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+          resolve({ decision: refusal('temporary', req.protocol), reason: 'internal-error' });
+        },
+      );
+    });
   }
 
   function logDecision(head: RawHead, req: AuthRequest | undefined, protocol: Protocol, outcome: Outcome, started: bigint): void {
@@ -202,10 +203,8 @@ function protocolOf(head: RawHead): Protocol {
 
 /** A login name for the log: UTF-8 where valid, control bytes escaped, bounded length. */
 function printable(b: Buffer): string {
-  return b
-    .toString('utf8')
-    .slice(0, 256)
-    .replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const text = b.toString('utf8', 0, 1024).slice(0, 256);
+  return hasControlChar(text) ? text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : text;
 }
 
 function simpleReply(status: number, text: string, body = ''): Buffer {
