@@ -10,11 +10,13 @@ import { DirectoryError } from '../directory/types.js';
 import { hashPassword } from '../passwords/index.js';
 import { openDirectory } from '../store/index.js';
 import { argon2Params } from '../app/runtime.js';
+import { adminSettings } from '../admin/index.js';
 import { registerBansCommands } from './bans-commands.js';
 import { registerDirectoryCommands, type WithDirectory } from './directory-commands.js';
 import { registerImport } from './import-command.js';
 import { registerKeysCommands } from './keys-commands.js';
-import { readPassword } from './prompt.js';
+import { readPassword, readStdin } from './prompt.js';
+import { registerAdminCommands } from './admin-commands.js';
 import { registerSecretsCommands } from './secrets-commands.js';
 import { registerServe } from './serve-command.js';
 import { registerTestLogin } from './test-login.js';
@@ -37,6 +39,7 @@ Getting started:
   postern backend add dovecot1 --host 127.0.0.1 --imap-port 143 --pop3-port 110 --smtp-port 25
   postern route set --default --backend dovecot1
   postern mailbox add alice@example.com
+  postern admin add alice      an administrator for the console ([admin] public_url)
   postern serve`,
     );
 
@@ -56,8 +59,9 @@ Getting started:
     .command('init')
     .description('create a configuration with secure defaults and a fresh shared secret, and print the nginx mail {} block')
     .option('--port <port>', 'port for the auth_http endpoint', (v) => Number(v), 8880)
-    .action((opts: { port: number }) => {
-      const res = initConfig(file(), { port: opts.port });
+    .option('--admin-port <port>', 'port for the admin console (default: the auth port + 1)', (v) => Number(v))
+    .action((opts: { port: number; adminPort?: number }) => {
+      const res = initConfig(file(), { port: opts.port, ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}) });
       out(`created ${res.configFile}`);
       out(`created ${res.secretFile} (the shared secret nginx must send; mode 0600)`);
       out(`created ${res.keyFile} (vault key k1 for APOP/CRAM-MD5 credentials and backend master passwords; mode 0600: back it up apart from the database)`);
@@ -81,6 +85,7 @@ Getting started:
         out(`  auth endpoint  http://${cfg.listen.host}:${cfg.listen.port}${cfg.listen.path}`);
         out(`  shared secret  header ${cfg.auth.secret_header}, ${cfg.secret.length} bytes`);
         out(`  nginx peers    ${cfg.auth.allowed_networks.join(', ')}`);
+        out(`  admin console  ${cfg.admin.enabled ? `${adminSettings(cfg.admin).publicUrl.href} (listening on ${cfg.admin.host}:${cfg.admin.port}${cfg.admin.path})` : 'off (admin.enabled = false)'}`);
         out(`  database       ${cfg.database.kind} ${cfg.database.path}`);
         out(`  vault          ${cfg.keyring ? cfg.keyring.keys.map((k) => `${k.id} (${k.state})`).join(', ') : 'off (no [vault] keys: APOP and CRAM-MD5 are refused)'}`);
         out(`  directory      ${domains.length} domains, ${backends.length} backends, ${routes.length} routes`);
@@ -119,6 +124,13 @@ Getting started:
     },
   });
   registerSecretsCommands(program, { withDirectory, out, keyring: () => loadCfg().keyring });
+  registerAdminCommands(program, {
+    withAdmins: (fn) => withDirectory((d) => fn(d)),
+    hashPassword: async (pw) => hashPassword(pw, argon2Params(loadCfg())),
+    readPassword,
+    readStdin,
+    out,
+  });
   return program;
 }
 

@@ -1,5 +1,6 @@
 /**
- * `postern serve`: runs the auth_http endpoint. Without a configuration file it first creates
+ * `postern serve`: runs the auth_http endpoint and, unless `admin.enabled = false`, the admin
+ * console beside it. Without a configuration file it first creates
  * one (as `postern init` would), so a fresh checkout starts on the embedded default: SQLite,
  * generated config and shared secret.
  */
@@ -11,6 +12,7 @@ import { createLogger } from '../log/logger.js';
 import { openRuntime } from '../app/runtime.js';
 import { createAuthServer } from '../server/auth-server.js';
 import { vaultStartup } from '../app/vault-check.js';
+import { startConsole, type RunningConsole } from '../app/console.js';
 
 /** The exit code of a `serve` the vault's start-up check refused (a configuration error is 1). */
 export const VAULT_REFUSED_EXIT = 2;
@@ -18,7 +20,7 @@ export const VAULT_REFUSED_EXIT = 2;
 export function registerServe(program: Command, deps: { configFile: () => string; out: (s: string) => void }): void {
   program
     .command('serve')
-    .description('run the auth_http endpoint for nginx (creates a configuration first if there is none)')
+    .description('run the auth_http endpoint for nginx and the admin console (creates a configuration first if there is none)')
     .option('--degraded', 'start even when stored secrets need vault keys that are missing or wrong (those logins get a temporary failure; also vault.allow_degraded)')
     .action(async (opts: { degraded?: boolean }) => {
       const file = deps.configFile();
@@ -61,6 +63,17 @@ export function registerServe(program: Command, deps: { configFile: () => string
       }
       const server = createAuthServer(cfg, rt, log);
       const addr = await server.listen();
+      let adminConsole: RunningConsole | null = null;
+      if (cfg.admin.enabled) {
+        try {
+          adminConsole = await startConsole(cfg, rt, log);
+        } catch (err) {
+          await server.close();
+          await rt.close();
+          log.flush();
+          throw err;
+        }
+      }
       // Bans that ended a month ago are history nobody needs.
       await rt.directory.pruneBans(30 * 86400);
       const [domains, routes] = await Promise.all([rt.directory.listDomains(), rt.directory.listRoutes()]);
@@ -68,12 +81,26 @@ export function registerServe(program: Command, deps: { configFile: () => string
         { event: 'listening', address: addr.address, port: addr.port, path: cfg.listen.path, config: cfg.file, database: cfg.database.path },
         'postern is answering nginx auth_http requests',
       );
+      if (adminConsole) {
+        const s = adminConsole.settings;
+        log.info(
+          { event: 'admin-listening', address: adminConsole.address, port: adminConsole.port, mount: s.mountPath, public_url: s.publicUrl.href },
+          `the admin console is at ${s.publicUrl.href}`,
+        );
+        if (s.trustWarning) log.warn({ event: 'trust-everything' }, `admin.trusted_proxies: ${s.trustWarning}`);
+        if (!s.publicUrlConfigured && cfg.admin.host !== '127.0.0.1' && cfg.admin.host !== '::1' && cfg.admin.host !== 'localhost') {
+          log.warn({ event: 'admin-public-url-unset' }, `admin.public_url is not set: links and cookies use ${s.publicUrl.href}; set it to the address browsers use`);
+        }
+        if ((await rt.directory.listAdmins()).length === 0) log.warn({ event: 'no-admins' }, 'no console administrator yet: add one with "postern admin add <name>"');
+        // Sessions that ended a day ago are history nobody needs.
+        await rt.directory.pruneSessions(new Date(Date.now() - 86_400_000).toISOString());
+      }
       if (domains.length === 0) log.warn({ event: 'empty-directory' }, 'the directory is empty: add a domain, a backend, a route and mailboxes (see "postern --help")');
       else if (routes.length === 0) log.warn({ event: 'no-routes' }, 'no routes: every login will get a temporary failure until you add one ("postern route set")');
       const signal = await stopSignal;
       log.info({ event: 'stopping', signal }, 'stopping: finishing requests in flight');
       try {
-        await server.close();
+        await Promise.all([server.close(), adminConsole?.close()]);
       } finally {
         await rt.close();
         log.flush();

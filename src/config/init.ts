@@ -21,7 +21,8 @@ export const FIRST_KEY_ID = 'k1';
 
 export class InitRefused extends Error {}
 
-export function initConfig(configFile: string, opts: { port?: number } = {}): InitResult {
+/** `port` is the auth_http port (default 8880); the console gets `adminPort`, by default the next port. */
+export function initConfig(configFile: string, opts: { port?: number; adminPort?: number } = {}): InitResult {
   const base = dirname(configFile);
   const dataDir = join(base, 'postern-data');
   const secretFile = join(dataDir, 'auth-secret');
@@ -36,13 +37,15 @@ export function initConfig(configFile: string, opts: { port?: number } = {}): In
   writeFileSync(keyFile, generateKey().text + '\n', { mode: 0o600, flag: 'wx' });
   writeFileSync(
     configFile,
-    configTemplate(relative(base, secretFile), relative(base, join(dataDir, 'postern.db')), opts.port ?? 8880, relative(base, keyFile)),
+    configTemplate(relative(base, secretFile), relative(base, join(dataDir, 'postern.db')), opts.port ?? 8880, relative(base, keyFile), opts.adminPort ?? nextPort(opts.port ?? 8880)),
     { mode: 0o600, flag: 'wx' },
   );
   return { configFile, secretFile, dataDir, keyFile };
 }
 
-function configTemplate(secretFile: string, dbFile: string, port: number, keyFile: string): string {
+const nextPort = (port: number): number => (port < 65535 ? port + 1 : port - 1);
+
+function configTemplate(secretFile: string, dbFile: string, port: number, keyFile: string, adminPort: number): string {
   return `# Postern configuration (TOML). Every setting can be overridden by an environment
 # variable POSTERN_<SECTION>_<KEY>, e.g. POSTERN_LISTEN_PORT=8881.
 # Check it with: postern config check
@@ -136,6 +139,45 @@ keys = [
 # and refuses to start otherwise. true (or \`postern serve --degraded\`) starts anyway, with
 # those secrets unreadable: for emergencies only.
 allow_degraded = false
+
+[admin]
+# The admin console and its API (administrators: "postern admin add <name>").
+enabled = true
+# Where Postern listens for it; keep it on loopback and put a TLS reverse proxy in front.
+host = "127.0.0.1"
+port = ${adminPort}
+# Postern's own mount path: "/admin/" if the proxy maps https://admin.example.com/ to
+# http://127.0.0.1:${adminPort}/admin/.
+path = "/"
+# The address browsers use, origin and path: cookie Path, links, redirects, the CSRF origin
+# check and the Secure flag derive from it, whatever the proxy keeps or strips. Empty: the
+# listener's own http://host:port/path (fine for a browser on this machine).
+# public_url = "https://mail.example.com/postern/"
+public_url = ""
+# Peers whose X-Forwarded-* / Forwarded headers (and PROXY protocol) are believed: addresses,
+# CIDR networks, or "loopback", "linklocal", "private". Never 0.0.0.0/0: any client could
+# then choose its own address.
+trusted_proxies = ["loopback"]
+# Where the client address chain comes from: "x-forwarded-for", "forwarded" (RFC 7239) or "none".
+client_ip_header = "x-forwarded-for"
+# At most this many trusted proxies are stepped over in that chain.
+max_proxy_hops = 10
+# A load balancer in TCP mode sends a PROXY protocol header; accepted only from trusted_proxies.
+proxy_protocol = false
+# "auto": serve unprefixed paths too (the proxy strips the prefix); "require": redirect them
+# into the prefix (the proxy keeps it).
+prefix_mode = "auto"
+# Sessions end after this long unused, and this long after sign-in.
+session_idle_minutes = 30
+session_max_hours = 12
+# Tie a session to the client IP (resolved through trusted proxies): "off", "subnet" (/24,
+# /64) or "exact". A load balancer changing its own address never matters.
+session_binding = "off"
+# Failed console logins: distinct attempts per client IP, and distinct wrong passwords per
+# admin name, within the window (the name limit spares networks that admin signed in from).
+login_ip_limit = 10
+login_name_limit = 10
+login_window_minutes = 15
 
 [dns]
 cache_seconds = 60

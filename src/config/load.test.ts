@@ -138,3 +138,27 @@ test('without [vault] keys the vault is off; keyring problems are configuration 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('[admin]: defaults, init writes the auth port + 1, env overrides, and precise errors', () => {
+  const dir = folder();
+  try {
+    const file = join(dir, 'postern.toml');
+    initConfig(file, { port: 9100 });
+    const cfg = loadConfig(file, {});
+    assert.equal(cfg.admin.port, 9101);
+    assert.deepEqual([cfg.admin.enabled, cfg.admin.host, cfg.admin.path, cfg.admin.public_url, cfg.admin.session_binding], [true, '127.0.0.1', '/', '', 'off']);
+    assert.deepEqual(cfg.admin.trusted_proxies, ['loopback']);
+    const env = loadConfig(file, { POSTERN_ADMIN_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.2', POSTERN_ADMIN_PUBLIC_URL: 'https://mail.example.com/gw', POSTERN_ADMIN_PROXY_PROTOCOL: 'true' });
+    assert.deepEqual(env.admin.trusted_proxies, ['10.0.0.0/8', '127.0.0.2']);
+    assert.equal(env.admin.proxy_protocol, true);
+    const list = problems(() =>
+      loadConfig(file, { POSTERN_ADMIN_PUBLIC_URL: 'mail.example.com/gw', POSTERN_ADMIN_TRUSTED_PROXIES: 'loopback,banana', POSTERN_ADMIN_PATH: 'admin', POSTERN_ADMIN_SESSION_BINDING: 'ip' }),
+    );
+    assert.ok(list.some((p) => /^admin\.public_url: not-absolute: .*write the scheme too/.test(p)), list.join('\n'));
+    assert.ok(list.some((p) => /^admin\.trusted_proxies: .*"banana"/.test(p)), list.join('\n'));
+    assert.ok(list.some((p) => /^admin\.path: .*must start with \//.test(p)), list.join('\n'));
+    assert.ok(list.some((p) => p.startsWith('admin.session_binding:')), list.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isValidNetwork } from '../net/cidr.js';
 import { KEY_STATES } from '../vault/index.js';
+import { normalisePrefix, parsePublicUrl, parseTrustedProxies } from '../http/index.js';
 
 const network = z.string().refine(isValidNetwork, { message: 'not an IP address or CIDR network' });
 const port = z.number().int().min(1).max(65535);
@@ -174,6 +175,81 @@ export const configSchema = z
       })
       .strict()
       .default({ keys: [], allow_degraded: false }),
+    admin: z
+      .object({
+        /** Run the admin console and API (a second HTTP listener) beside the auth endpoint. */
+        enabled: z.boolean().default(true),
+        /** Where the console listens; keep it on loopback and put a reverse proxy (TLS) in front. */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** `postern init` writes the auth port + 1 here. */
+        port: port.default(8881),
+        /** Postern's own mount path: requests arrive under it (`/admin/` when the proxy maps `/` there). */
+        path: z
+          .string()
+          .superRefine((v, ctx) => {
+            const p = normalisePrefix(v);
+            if (!p.ok) ctx.addIssue({ code: 'custom', message: p.error.detail });
+          })
+          .default('/'),
+        /**
+         * The address browsers use (origin plus path). Cookie Path, links, redirects, the CSRF
+         * origin check and the Secure flag derive from it. Empty: http://<host>:<port><path>.
+         */
+        public_url: z
+          .string()
+          .superRefine((v, ctx) => {
+            if (v.trim() === '') return;
+            const u = parsePublicUrl(v);
+            if (!u.ok) ctx.addIssue({ code: 'custom', message: `${u.error.code}: ${u.error.detail}` });
+          })
+          .default(''),
+        /** Peers whose X-Forwarded-* / Forwarded headers (and PROXY protocol) are believed: addresses, CIDRs, or loopback, linklocal, private. */
+        trusted_proxies: z
+          .array(z.string())
+          .superRefine((v, ctx) => {
+            const t = parseTrustedProxies(v);
+            if (!t.ok) ctx.addIssue({ code: 'custom', message: t.error.detail });
+          })
+          .default(['loopback']),
+        /** Which header carries the client address chain; `none` ignores every forwarding header. */
+        client_ip_header: z.enum(['x-forwarded-for', 'forwarded', 'none']).default('x-forwarded-for'),
+        /** At most this many trusted proxies (the socket peer counts) are stepped over in the chain. */
+        max_proxy_hops: z.number().int().min(1).max(100).default(10),
+        /** Expect a PROXY protocol (v1/v2) header on connections from trusted proxies (a load balancer in TCP mode). */
+        proxy_protocol: z.boolean().default(false),
+        /** `auto` serves unprefixed paths (a proxy that strips the prefix); `require` redirects them into the prefix. */
+        prefix_mode: z.enum(['auto', 'require']).default('auto'),
+        /** A session unused this long ends (OWASP: 15-30 minutes for low-risk applications). */
+        session_idle_minutes: z.number().int().min(1).max(24 * 60).default(30),
+        /** A session ends this long after login, however active (SFTPGo's 12 h cap). */
+        session_max_hours: z.number().int().min(1).max(30 * 24).default(12),
+        /** Tie a session to the resolved client IP: off, its subnet (/24, /64) or the exact address. */
+        session_binding: z.enum(['off', 'subnet', 'exact']).default('off'),
+        /** Distinct failed console logins from one client IP within login_window_minutes before it must wait. */
+        login_ip_limit: z.number().int().min(1).max(10_000).default(10),
+        /** Distinct wrong passwords for one admin name within the window before it is locked (except from networks it logged in from). */
+        login_name_limit: z.number().int().min(1).max(10_000).default(10),
+        login_window_minutes: z.number().int().min(1).max(24 * 60).default(15),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        host: '127.0.0.1',
+        port: 8881,
+        path: '/',
+        public_url: '',
+        trusted_proxies: ['loopback'],
+        client_ip_header: 'x-forwarded-for',
+        max_proxy_hops: 10,
+        proxy_protocol: false,
+        prefix_mode: 'auto',
+        session_idle_minutes: 30,
+        session_max_hours: 12,
+        session_binding: 'off',
+        login_ip_limit: 10,
+        login_name_limit: 10,
+        login_window_minutes: 15,
+      }),
     dns: z
       .object({
         /** How long a backend host name's address is reused. */

@@ -26,3 +26,16 @@ test('memory stays bounded in keys and members', async () => {
   assert.equal(c.size(), 3);
   assert.equal(await c.hasMember('k', 'b', 60_000), false, 'the least recently used key went');
 });
+
+test('countDistinct counts the members within a window and records nothing', async () => {
+  let now = 0;
+  const c = createMemoryCounters({ maxKeys: 10, maxMembers: 100, now: () => now });
+  assert.equal(await c.countDistinct('k', 1000), 0);
+  await c.addDistinct('k', 'a', 1000);
+  now = 600;
+  await c.addDistinct('k', 'b', 1000);
+  assert.equal(await c.countDistinct('k', 1000), 2);
+  assert.equal(await c.countDistinct('k', 1000), 2, 'asking twice changes nothing');
+  now = 1100;
+  assert.equal(await c.countDistinct('k', 1000), 1, "'a' left the window");
+});

@@ -36,6 +36,14 @@ export function createMemoryCounters(opts: { maxKeys: number; maxMembers: number
       while (members.size > opts.maxMembers) members.delete(members.keys().next().value as string);
       return members.size;
     },
+    async countDistinct(key, windowMs) {
+      const members = keys.get(key);
+      if (!members) return 0;
+      const oldest = now() - windowMs;
+      let n = 0;
+      for (const at of members.values()) if (at > oldest) n++;
+      return n;
+    },
     async hasMember(key, member, windowMs) {
       const at = keys.get(key)?.get(member);
       return at !== undefined && at > now() - windowMs;

@@ -48,6 +48,8 @@ export interface BanStore {
 export interface Counters {
   /** Records `member` under `key` now and returns how many distinct members it has within `windowMs`. */
   addDistinct(key: string, member: string, windowMs: number): Promise<number>;
+  /** How many distinct members `key` has within `windowMs`, recording nothing. */
+  countDistinct(key: string, windowMs: number): Promise<number>;
   /** Whether `member` was recorded under `key` within `windowMs`. */
   hasMember(key: string, member: string, windowMs: number): Promise<boolean>;
   /** Forgets `key` (after a ban has been recorded for it, so a lifted ban starts from zero). */

@@ -81,7 +81,7 @@ test('mox #151: proxy strips /admin/, the cookie does not come back → cookie-n
   assert.equal(f[0]?.code, 'cookie-not-returned', 'errors first');
   assert.match(c.message, /did not send the __Secure-postern_admin cookie back \(Postern sets it with Path=\/admin, Secure, SameSite=Strict\)/);
   assert.match(c.message, /outside the cookie Path \/admin/);
-  assert.match(c.fix, /proxy_pass http:\/\/127\.0\.0\.1:PORT;.*http\.prefix_mode = "require"/);
+  assert.match(c.fix, /proxy_pass http:\/\/127\.0\.0\.1:PORT;.*admin\.prefix_mode = "require"/);
   assert.match(c.fix, /X-Forwarded-Prefix \/admin/);
 });
 
@@ -104,20 +104,20 @@ test('nginx\'s default Host (the upstream address) → host-mismatch with proxy_
   assert.match(f[0]?.message ?? '', /host 127\.0\.0\.1:8880 \(Host header\)/);
   assert.match(f[0]?.fix ?? '', /proxy_set_header Host \$host;/);
   const xfh = run({ publicUrl: 'https://mail.example.com/', headers: [...GOOD_NGINX, ['X-Forwarded-Host', 'admin.example.net']] });
-  assert.match(find(xfh, 'host-mismatch').fix, /http\.public_url = "https:\/\/admin\.example\.net\/"/);
+  assert.match(find(xfh, 'host-mismatch').fix, /admin\.public_url = "https:\/\/admin\.example\.net\/"/);
   assert.deepEqual(run({ publicUrl: 'https://mail.example.com/', headers: [['Host', 'mail.example.com:443'], ['X-Forwarded-Proto', 'https'], ['X-Forwarded-For', '1.1.1.1']] }), [], 'the default port is the same host');
 });
 
 test('X-Forwarded-Prefix differs from the public prefix → prefix-mismatch', () => {
   const f = run({ publicUrl: 'https://mail.example.com/gw/', headers: [...GOOD_NGINX, ['X-Forwarded-Prefix', '/admin']], target: '/x' });
   assert.match(find(f, 'prefix-mismatch').message, /removed the prefix \/admin\/ .* prefix is \/gw\//);
-  assert.match(find(f, 'prefix-mismatch').fix, /http\.public_url = "https:\/\/mail\.example\.com\/admin\/"/);
+  assert.match(find(f, 'prefix-mismatch').fix, /admin\.public_url = "https:\/\/mail\.example\.com\/admin\/"/);
   assert.match(find(f, 'outside-cookie-scope').message, /redirected it to https:\/\/mail\.example\.com\/gw\/x/);
 });
 
 test('SFTPGo-style: the proxy is not trusted → forwarded-untrusted, and why the scheme is wrong', () => {
   const f = run({ publicUrl: 'https://mail.example.com/', peer: '10.42.0.7', headers: GOOD_NGINX });
-  assert.match(find(f, 'forwarded-untrusted').fix, /add "10\.42\.0\.7" \(or its network\) to http\.trusted_proxies/);
+  assert.match(find(f, 'forwarded-untrusted').fix, /add "10\.42\.0\.7" \(or its network\) to admin\.trusted_proxies/);
   assert.match(find(f, 'scheme-mismatch').message, /not a trusted proxy/);
 });
 
@@ -149,7 +149,7 @@ test('a plain-http public URL away from loopback is flagged; localhost is fine',
   assert.ok(codes(run({ publicUrl: 'http://mail.example.com/', headers: [['Host', 'mail.example.com'], ['X-Forwarded-For', '1.1.1.1']] })).includes('public-url-not-https'));
   assert.deepEqual(run({ publicUrl: 'http://localhost:8880/', headers: [['Host', 'localhost:8880'], ['X-Forwarded-For', '1.1.1.1']] }), []);
   const https = run({ publicUrl: 'http://localhost:8880/', headers: [['Host', 'localhost:8880'], ['X-Forwarded-For', '1.1.1.1'], ['X-Forwarded-Proto', 'https']] });
-  assert.match(find(https, 'scheme-mismatch').fix, /http\.public_url = "https:\/\/localhost:8880\/"/);
+  assert.match(find(https, 'scheme-mismatch').fix, /admin\.public_url = "https:\/\/localhost:8880\/"/);
 });
 
 test('a missing cookie with nothing else wrong still says where to look', () => {

@@ -39,15 +39,15 @@ test('an untrusted peer is the client, and its forwarding headers are ignored an
   assert.equal(f.host, 'mail.example.com');
   assert.deepEqual(f.ignoredHeaders, ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
   assert.deepEqual(codes(f), ['forwarded-untrusted']);
-  assert.match(f.warnings[0]?.fix ?? '', /add "203\.0\.113\.9".*http\.trusted_proxies/);
-  assert.deepEqual(f.hops, [{ address: '203.0.113.9', source: 'socket', trusted: false, why: 'socket peer, not in http.trusted_proxies: it is the client' }]);
+  assert.match(f.warnings[0]?.fix ?? '', /add "203\.0\.113\.9".*admin\.trusted_proxies/);
+  assert.deepEqual(f.hops, [{ address: '203.0.113.9', source: 'socket', trusted: false, why: 'socket peer, not in admin.trusted_proxies: it is the client' }]);
 });
 
 test('a trusted peer forwarding "spoof, real": the client is real (§4.6.4)', () => {
   const f = resolve('127.0.0.1', [['X-Forwarded-For', '6.6.6.6, 198.51.100.20']]);
   assert.equal(f.clientIp, '198.51.100.20');
   assert.deepEqual(f.hops.map((h) => [h.address, h.trusted]), [['127.0.0.1', true], ['198.51.100.20', false]]);
-  assert.match(f.hops[1]?.why ?? '', /first address not in http\.trusted_proxies/);
+  assert.match(f.hops[1]?.why ?? '', /first address not in admin\.trusted_proxies/);
   assert.deepEqual(f.warnings, []);
 });
 
@@ -236,7 +236,7 @@ test('maxHops: the hop after that many proxies is the client, even from a truste
   const one = resolve('127.0.0.1', headers, { maxHops: 1 });
   assert.equal(one.clientIp, '10.0.0.9');
   assert.deepEqual(codes(one), ['max-hops-reached']);
-  assert.match(one.hops[1]?.why ?? '', /http\.max_proxy_hops = 1/);
+  assert.match(one.hops[1]?.why ?? '', /admin\.max_proxy_hops = 1/);
   assert.equal(resolve('127.0.0.1', headers, { maxHops: 2 }).clientIp, '10.0.0.8');
   assert.equal(resolve('127.0.0.1', headers, { maxHops: 3 }).clientIp, '198.51.100.20');
   assert.deepEqual(codes(resolve('127.0.0.1', headers, { maxHops: 3 })), []);

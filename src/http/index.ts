@@ -46,3 +46,5 @@ export {
 export { checkOrigin, type OriginCheck, type OriginErrorCode } from './origin-check.js';
 export { diagnose, FINDING_CODES, type Finding, type FindingCode, type Severity, type DiagnoseInput } from './diagnose.js';
 export { SETTING } from './proxy-hints.js';
+export { normalisePrefix } from './path-prefix.js';
+export { sameHost } from './host.js';

@@ -40,14 +40,14 @@ test('another origin is refused, saying which part differs and how to fix it', (
   const host = failure(checkOrigin(GW, 'POST', [['Origin', 'http://10.0.0.5:8880'], ['Sec-Fetch-Site', 'same-origin']]));
   assert.equal(host.code, 'origin-mismatch');
   assert.match(host.detail, /the browser is at http:\/\/10\.0\.0\.5:8880 \(Origin\) but the public URL is https:\/\/mail\.example\.com\/gw-admin\//);
-  assert.match(host.fix, /open the console at https:\/\/mail\.example\.com\/gw-admin\/.*http\.public_url = "http:\/\/10\.0\.0\.5:8880\/gw-admin\/"/);
+  assert.match(host.fix, /open the console at https:\/\/mail\.example\.com\/gw-admin\/.*admin\.public_url = "http:\/\/10\.0\.0\.5:8880\/gw-admin\/"/);
 
   const scheme = failure(checkOrigin(GW, 'POST', [['Origin', 'http://mail.example.com']]));
   assert.match(scheme.detail, /loaded over http:\/\//);
   assert.match(scheme.fix, /redirect http to https.*return 301/);
 
   const plainPublic = failure(checkOrigin(url('http://mail.example.com/'), 'POST', [['Origin', 'https://mail.example.com']]));
-  assert.match(plainPublic.fix, /http\.public_url = "https:\/\/mail\.example\.com\/"/);
+  assert.match(plainPublic.fix, /admin\.public_url = "https:\/\/mail\.example\.com\/"/);
 
   assert.equal(failure(checkOrigin(GW, 'POST', [['Origin', 'not a url']])).code, 'origin-mismatch');
   assert.equal(failure(checkOrigin(GW, 'POST', [['Origin', 'https://mail.example.com'], ['Origin', 'https://mail.example.com']])).code, 'origin-mismatch');

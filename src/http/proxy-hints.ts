@@ -1,16 +1,15 @@
 /**
  * The words Postern's proxy messages use to say how to fix things: the settings to change and the
  * reverse-proxy directives to add. Kept in one place so the messages stay consistent and a
- * renamed setting is one edit. The setting names are provisional until the console's
- * configuration section exists.
+ * renamed setting is one edit. The names are the `[admin]` keys of src/config/schema.ts.
  */
 
 export const SETTING = {
-  publicUrl: 'http.public_url',
-  trustedProxies: 'http.trusted_proxies',
-  clientIpHeader: 'http.client_ip_header',
-  maxProxyHops: 'http.max_proxy_hops',
-  prefixMode: 'http.prefix_mode',
+  publicUrl: 'admin.public_url',
+  trustedProxies: 'admin.trusted_proxies',
+  clientIpHeader: 'admin.client_ip_header',
+  maxProxyHops: 'admin.max_proxy_hops',
+  prefixMode: 'admin.prefix_mode',
 } as const;
 
 /** `/gw/` → `/gw`, the form proxies write in X-Forwarded-Prefix and location blocks. */

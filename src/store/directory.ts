@@ -4,7 +4,9 @@
  * migrations first.
  */
 import type { Kysely } from 'kysely';
+import type { AdminStore } from '../admin/types.js';
 import type { Directory } from '../directory/types.js';
+import { createAdminStore } from './admins.js';
 import type { Engine } from './engine.js';
 import * as aliases from './aliases.js';
 import * as backends from './backends.js';
@@ -20,8 +22,8 @@ import * as vault from './vault.js';
 import type { Store } from './rows.js';
 import type { DB } from './schema.js';
 
-/** The directory and the bans, over one database (see src/defence/types.ts for `BanStore`). */
-export interface DirectoryWithBans extends Directory, BanAdmin {}
+/** The directory, the bans and the console's admins, over one database (see src/defence/types.ts for `BanStore`). */
+export interface DirectoryWithBans extends Directory, BanAdmin, AdminStore {}
 
 export interface DirectoryOptions {
   /** Where bans take "now" from; tests inject a clock they can move. Default: the system clock. */
@@ -39,6 +41,7 @@ export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryO
       ? memoisedReader(reader, lookupVersion({ changeVersion: engine.changeVersion, localChanges: engine.localChanges }), lookupMemory)
       : reader),
     ...createBanStore(s, opts.clock),
+    ...createAdminStore(s),
 
     addDomain: (name) => domains.addDomain(s, name),
     listDomains: () => domains.listDomains(s),

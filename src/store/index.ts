@@ -12,6 +12,7 @@ import { openSqliteEngine } from './sqlite.js';
 
 export { SchemaVersionError, knownSchema } from './migrate.js';
 export { normaliseFingerprint } from './validate.js';
+export { parseAdminName, parseTokenLabel } from './admins.js';
 export { DEFAULT_LOOKUP_MEMORY } from './memo-reader.js';
 export type { DirectoryOptions, DirectoryWithBans } from './directory.js';
 export { BAN_KINDS, MAX_BAN_SECONDS, normaliseBanSubject, parseBanSubject, type BanAdmin, type BanRecord, type Clock } from './bans.js';

@@ -45,7 +45,7 @@ describe('openDirectory (sqlite)', () => {
     const raw = openSqlite(file);
     try {
       const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
-      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials']);
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials', '0006-admins']);
     } finally {
       raw.close();
     }
@@ -71,12 +71,12 @@ describe('openDirectory (sqlite)', () => {
     const dir = await openDirectory({ kind: 'sqlite', path: file });
     await dir.close();
     const raw = openSqlite(file);
-    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0006-future-thing', '2030-01-01T00:00:00.000Z')`).run([]);
+    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0007-future-thing', '2030-01-01T00:00:00.000Z')`).run([]);
     raw.close();
     await assert.rejects(openDirectory({ kind: 'sqlite', path: file }), (err: unknown) => {
       assert.ok(err instanceof SchemaVersionError);
-      assert.match(err.message, /schema version 6 \(0006-future-thing\)/);
-      assert.match(err.message, /only knows schema version 5 \(0005-backend-credentials\)/);
+      assert.match(err.message, /schema version 7 \(0007-future-thing\)/);
+      assert.match(err.message, /only knows schema version 6 \(0006-admins\)/);
       assert.match(err.message, /Upgrade Postern/);
       return true;
     });
@@ -104,7 +104,7 @@ describe('openDirectory (sqlite)', () => {
     const raw = openSqlite(file);
     try {
       const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
-      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials']);
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials', '0006-admins']);
       const indexes = raw.prepare(`select name from sqlite_master where type = 'index' and tbl_name = 'bans' and name like 'bans_%' order by name`).all([]) as Array<{ name: string }>;
       assert.deepEqual(indexes.map((r) => r.name), ['bans_expires_at', 'bans_subject_expires_at']);
     } finally {
@@ -178,6 +178,30 @@ describe('openDirectory (sqlite)', () => {
       const m = await dir.getMailbox('a@example.com');
       assert.deepEqual([m?.reversibleSecret, m?.backendLogin], ['pv1.k1.x.y', null]);
       assert.deepEqual([...(await dir.secretsPerKeyId())], [['k1', 1]]);
+    } finally {
+      await dir.close();
+    }
+  });
+
+  it('upgrades a schema-5 database to schema 6 (admins), keeping its mailboxes', async () => {
+    const engine = openSqliteEngine(file);
+    const old = new Kysely<any>({ dialect: engine.dialect }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await migrateTo(old, engine.flavour, '0005-backend-credentials');
+    assert.ok(!(await old.introspection.getTables()).some((t) => t.name === 'admins'));
+    const at = '2024-01-01T00:00:00.000Z';
+    const { id } = await old.insertInto('domains').values({ name: 'example.com', created_at: at }).returning('id').executeTakeFirstOrThrow();
+    await old
+      .insertInto('mailboxes')
+      .values({ address: 'a@example.com', domain_id: id, password_hash: '{PLAIN}x', enabled: 1, protocols: 'imap', networks: '', created_at: at, updated_at: at })
+      .execute();
+    await old.destroy();
+
+    const dir = await openDirectory({ kind: 'sqlite', path: file });
+    try {
+      assert.equal((await dir.getMailbox('a@example.com'))?.passwordHash, '{PLAIN}x');
+      assert.deepEqual(await dir.listAdmins(), []);
+      const admin = await dir.addAdmin('root', '{ARGON2ID}$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g');
+      assert.equal(admin.name, 'root');
     } finally {
       await dir.close();
     }

@@ -10,6 +10,7 @@ import * as m0002 from './migrations/0002-bans.js';
 import * as m0003 from './migrations/0003-secrets.js';
 import * as m0004 from './migrations/0004-vault-canaries.js';
 import * as m0005 from './migrations/0005-backend-credentials.js';
+import * as m0006 from './migrations/0006-admins.js';
 
 interface MigrationModule {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -25,6 +26,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0003-secrets', m0003],
   ['0004-vault-canaries', m0004],
   ['0005-backend-credentials', m0005],
+  ['0006-admins', m0006],
 ];
 
 export const MIGRATION_TABLE = 'postern_migration';

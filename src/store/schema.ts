@@ -1,6 +1,6 @@
 /**
  * Kysely's view of the directory tables (the shape migrations/0001-initial.ts,
- * 0002-bans.ts, 0003-secrets.ts, 0004-vault-canaries.ts and 0005-backend-credentials.ts create).
+ * 0002-bans.ts, 0003-secrets.ts, 0004-vault-canaries.ts, 0005-backend-credentials.ts and 0006-admins.ts create).
  * Columns are plain text and integers on purpose: the same queries run on SQLite and,
  * later, PostgreSQL. Booleans are 0/1 integers, timestamps ISO-8601 UTC text, lists
  * comma-separated text.
@@ -111,6 +111,40 @@ export interface VaultCanariesTable {
   created_at: string;
 }
 
+export interface AdminsTable {
+  id: Generated<number>;
+  /** Lower-case login name. */
+  name: string;
+  /** `{ARGON2ID}...`, never clear text. */
+  password_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AdminSessionsTable {
+  /** Hex SHA-256 of the session id in the cookie (the id itself is never stored). */
+  id_hash: string;
+  admin_id: number;
+  created_at: string;
+  last_seen_at: string;
+  /** The absolute end of the session. */
+  expires_at: string;
+  client_ip: string;
+  user_agent: string;
+  revoked: number;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  admin_id: number;
+  label: string;
+  /** Hex SHA-256 of the token (shown once at creation, never stored). */
+  token_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked: number;
+}
+
 export interface DB {
   domains: DomainsTable;
   domain_aliases: DomainAliasesTable;
@@ -121,4 +155,7 @@ export interface DB {
   cert_mappings: CertMappingsTable;
   bans: BansTable;
   vault_canaries: VaultCanariesTable;
+  admins: AdminsTable;
+  admin_sessions: AdminSessionsTable;
+  api_tokens: ApiTokensTable;
 }

@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config/load.js';
 import type { Directory } from '../../src/directory/types.js';
 import { openDirectory } from '../../src/store/index.js';
 import { projectRoot, runProcess, type ProcessResult } from './clients.js';
-import { freePort } from './ports.js';
+import { freePort, freePorts } from './ports.js';
 import { superviseChild, waitUntilReady } from './supervise.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
 
@@ -19,6 +19,8 @@ export interface PosternHandle {
   configFile: string;
   config: Config;
   port: number;
+  /** The admin console's listener port (admin.port). */
+  adminPort: number;
   /** `127.0.0.1:PORT/auth`, for nginx's auth_http. */
   authUrl: string;
   /** The shared secret, for nginx's auth_http_header. */
@@ -55,9 +57,14 @@ export interface PosternProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `postern <args>` and waits until `port` accepts connections. */
+/**
+ * Starts `postern <args>` and waits until `port` accepts connections. Unless the caller's env
+ * chooses one, the admin console gets a free port (POSTERN_ADMIN_PORT), so tests running side
+ * by side never compete for the configured one.
+ */
 export async function spawnPostern(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; port: number }): Promise<PosternProcess> {
-  const spawned = spawn(process.execPath, [posternBin, ...args], { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = opts.env.POSTERN_ADMIN_PORT === undefined ? { ...opts.env, POSTERN_ADMIN_PORT: String(await freePort()) } : opts.env;
+  const spawned = spawn(process.execPath, [posternBin, ...args], { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const child = superviseChild(spawned, { name: 'postern', stopSignals: [['SIGTERM', 5000]] });
   const logs: Array<Record<string, unknown>> = [];
   let partial = '';
@@ -89,10 +96,10 @@ export async function spawnPostern(args: string[], opts: { env: NodeJS.ProcessEn
 
 export async function startPostern(opts: { env?: Record<string, string>; setup?: (dir: Directory) => Promise<void> } = {}): Promise<PosternHandle> {
   const dir = makeTempDir('postern');
-  const port = await freePort();
+  const [port, adminPort] = (await freePorts(2)) as [number, number];
   const configFile = join(dir, 'postern.toml');
-  initConfig(configFile, { port });
-  const env = { ...process.env, POSTERN_LOG_LEVEL: 'debug', ...opts.env };
+  initConfig(configFile, { port, adminPort });
+  const env = { ...process.env, POSTERN_LOG_LEVEL: 'debug', POSTERN_ADMIN_PORT: String(adminPort), ...opts.env };
   const config = loadConfig(configFile, env);
   if (opts.setup) {
     const d = await openDirectory({ kind: 'sqlite', path: config.database.path });
@@ -109,6 +116,7 @@ export async function startPostern(opts: { env?: Record<string, string>; setup?:
     configFile,
     config,
     port,
+    adminPort,
     authUrl: `127.0.0.1:${port}${config.listen.path}`,
     secret: config.secret.toString('latin1'),
     pid: proc.pid,

@@ -1,0 +1,26 @@
+/**
+ * The admin console's logic without sockets: administrators and their store interface,
+ * server-side sessions (ids, timeouts, the optional client binding, CSRF tokens), API tokens,
+ * the limits on failed console logins, and the `[admin]` settings. The HTTP shell that uses
+ * them is src/console/. Other folders import from here only.
+ */
+export type { Admin, AdminWithHash, AdminStore, ApiToken, SessionRecord } from './types.js';
+export {
+  newSession,
+  newSessionId,
+  hashSessionId,
+  checkSession,
+  bindingHolds,
+  shouldTouch,
+  csrfToken,
+  sessionHandle,
+  BINDING_PREFIX,
+  type SessionBinding,
+  type SessionPolicy,
+  type SessionCheck,
+  type SessionRefusal,
+} from './sessions.js';
+export { newApiToken, hashApiToken, bearerToken, TOKEN_PREFIX } from './tokens.js';
+export { createLoginDefence, type LoginDefence, type LoginDefenceSettings, type LoginGate } from './login-defence.js';
+export { adminSettings, defaultPublicUrl, COOKIE_BASE, type AdminSettings } from './settings.js';
+export { describeBrowser } from './browser.js';

@@ -1,0 +1,153 @@
+/**
+ * The REST API under /api/v1/, which the console's own script uses and scripts call with
+ * `Authorization: Bearer <token>`. Bodies and answers are declared once as zod schemas: the
+ * same schemas check requests and produce the OpenAPI document served at /api/openapi.json.
+ * Errors are `{ "error": { "code", "message" } }` with a stable code.
+ */
+import { z } from 'zod';
+import { DirectoryError } from '../directory/types.js';
+import { linkTo } from '../http/index.js';
+import type { Ctx, ConsoleDeps } from './context.js';
+import { diagnosticsView } from './diagnostics.js';
+import { readJson, sendJson } from './http-io.js';
+import { listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
+
+/** The schemas the document names, each under its id in components.schemas. */
+const registry = z.registry<{ id: string }>();
+
+const Problem = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).register(registry, { id: 'Problem' });
+const Mailbox = z
+  .object({
+    address: z.string(),
+    enabled: z.boolean(),
+    protocols: z.array(z.enum(['imap', 'pop3', 'smtp'])),
+    networks: z.array(z.string()).describe('client networks the mailbox may log in from; empty: anywhere'),
+    passwordScheme: z.string().describe('the scheme of the stored hash, never the hash'),
+    reversibleCredential: z.boolean().describe('whether an APOP/CRAM-MD5 credential is stored (never its value)'),
+    updatedAt: z.string(),
+  })
+  .register(registry, { id: 'Mailbox' });
+export const MailboxPatch = z.object({ enabled: z.boolean().optional() }).strict().register(registry, { id: 'MailboxPatch' });
+const Session = z
+  .object({
+    id: z.string().describe('names the session for DELETE; not usable as a cookie'),
+    current: z.boolean(),
+    clientIp: z.string(),
+    browser: z.string(),
+    userAgent: z.string(),
+    createdAt: z.string(),
+    lastSeenAt: z.string(),
+    expiresAt: z.string(),
+  })
+  .register(registry, { id: 'Session' });
+const Me = z
+  .object({ admin: z.object({ name: z.string() }), via: z.enum(['session', 'token']), session: Session.nullable(), csrfToken: z.string().nullable() })
+  .register(registry, { id: 'Me' });
+const Diagnostics = z.record(z.string(), z.unknown()).describe('what Postern resolved for this request (see the diagnostics page)').register(registry, { id: 'Diagnostics' });
+
+export function apiError(ctx: Ctx, status: number, code: string, message: string): void {
+  sendJson(ctx.res, status, { error: { code, message } });
+}
+
+type Handler = (ctx: Ctx, deps: ConsoleDeps, params: string[]) => Promise<void>;
+
+export const API_ROUTES: ReadonlyArray<{ method: string; path: RegExp; run: Handler }> = [
+  {
+    method: 'GET',
+    path: /^\/api\/v1\/session$/,
+    run: async (ctx, deps) => {
+      const auth = ctx.auth!;
+      const sessions = auth.kind === 'session' ? await listOwnSessions(deps.store, auth, ctx.now) : [];
+      sendJson(ctx.res, 200, {
+        admin: { name: auth.admin.name },
+        via: auth.kind,
+        session: sessions.find((s) => s.current) ?? null,
+        csrfToken: auth.kind === 'session' ? auth.csrf : null,
+      });
+    },
+  },
+  { method: 'GET', path: /^\/api\/v1\/sessions$/, run: async (ctx, deps) => sendJson(ctx.res, 200, await listOwnSessions(deps.store, ctx.auth!, ctx.now)) },
+  {
+    method: 'DELETE',
+    path: /^\/api\/v1\/sessions\/([^/]+)$/,
+    run: async (ctx, deps, [id]) => {
+      const r = await revokeOwnSession(deps.store, ctx.auth!, id ?? '', ctx.now);
+      if (!r.revoked) return apiError(ctx, 404, 'session-not-found', `you have no live session ${JSON.stringify(id)} (see GET /api/v1/sessions)`);
+      deps.log.info({ event: 'admin-session-revoked', admin: ctx.auth!.admin.name, session: id, client_ip: ctx.fwd.clientIp }, 'console session revoked');
+      sendJson(ctx.res, 204, null);
+    },
+  },
+  { method: 'GET', path: /^\/api\/v1\/mailboxes$/, run: async (ctx, deps) => sendJson(ctx.res, 200, await listMailboxes(deps.store)) },
+  {
+    method: 'PATCH',
+    path: /^\/api\/v1\/mailboxes\/([^/]+)$/,
+    run: async (ctx, deps, [address]) => {
+      const body = MailboxPatch.safeParse(await readJson(ctx.req));
+      if (!body.success) {
+        const issue = body.error.issues[0];
+        return apiError(ctx, 400, 'invalid-body', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'} (expected {"enabled": true|false})`);
+      }
+      if (body.data.enabled === undefined) return apiError(ctx, 400, 'nothing-to-change', 'give "enabled": true or false');
+      const m = await setMailboxEnabled(deps.store, address ?? '', body.data.enabled);
+      deps.log.info({ event: 'admin-mailbox-changed', admin: ctx.auth!.admin.name, mailbox: m.address, enabled: m.enabled, via: ctx.auth!.kind, client_ip: ctx.fwd.clientIp }, 'mailbox changed from the console');
+      sendJson(ctx.res, 200, m);
+    },
+  },
+  { method: 'GET', path: /^\/api\/v1\/diagnostics$/, run: async (ctx) => sendJson(ctx.res, 200, diagnosticsView(ctx)) },
+];
+
+/** DirectoryError codes as HTTP statuses. */
+export function directoryStatus(err: DirectoryError): number {
+  return err.code === 'not-found' ? 404 : err.code === 'exists' || err.code === 'in-use' ? 409 : 400;
+}
+
+/** The OpenAPI 3.1 document, built from the same schemas the handlers use. */
+export function openApiDocument(ctx: Ctx): unknown {
+  const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+  const json = (s: unknown) => ({ 'application/json': { schema: s } });
+  const errors = {
+    '401': { description: 'no valid session cookie or Bearer token', content: json(ref('Problem')) },
+    '403': { description: 'refused: origin check or CSRF token (cookie sessions only)', content: json(ref('Problem')) },
+  };
+  const address = { name: 'address', in: 'path', required: true, schema: { type: 'string' }, description: 'the mailbox address, percent-encoded' };
+  const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
+  const components: Record<string, unknown> = {};
+  for (const [id, s] of Object.entries(schemas)) {
+    const { $schema: _drop, $id: _uri, id: _id, ...rest } = s as Record<string, unknown>;
+    components[id] = rest;
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Postern admin API', version: '1', description: 'The API the Postern console uses. Scripts authenticate with `Authorization: Bearer <token>` (`postern admin token create`); a token acts with the rights of its admin. Browser sessions must also send `X-CSRF-Token` on changes.' },
+    servers: [{ url: linkTo(ctx.settings.publicUrl, '/api/v1') }],
+    security: [{ bearer: [] }, { session: [] }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API token from `postern admin token create <admin> --label ...`' },
+        session: { type: 'apiKey', in: 'cookie', name: ctx.settings.cookie.name },
+      },
+      schemas: components,
+    },
+    paths: {
+      '/session': { get: { summary: 'Who am I', responses: { '200': { description: 'the signed-in admin', content: json(ref('Me')) }, ...errors } } },
+      '/sessions': { get: { summary: 'My live console sessions', responses: { '200': { description: 'newest use first', content: json({ type: 'array', items: ref('Session') }) }, ...errors } } },
+      '/sessions/{id}': {
+        delete: {
+          summary: 'Revoke one of my sessions',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '204': { description: 'revoked' }, '404': { description: 'no such live session of mine', content: json(ref('Problem')) }, ...errors },
+        },
+      },
+      '/mailboxes': { get: { summary: 'List mailboxes', responses: { '200': { description: 'by address', content: json({ type: 'array', items: ref('Mailbox') }) }, ...errors } } },
+      '/mailboxes/{address}': {
+        patch: {
+          summary: 'Change a mailbox (enable or disable it)',
+          parameters: [address],
+          requestBody: { required: true, content: json(ref('MailboxPatch')) },
+          responses: { '200': { description: 'the mailbox after the change', content: json(ref('Mailbox')) }, '400': { description: 'invalid body', content: json(ref('Problem')) }, '404': { description: 'no such mailbox', content: json(ref('Problem')) }, ...errors },
+        },
+      },
+      '/diagnostics': { get: { summary: 'What Postern resolved for this request', responses: { '200': { description: 'see the console diagnostics page', content: json(ref('Diagnostics')) }, ...errors } } },
+    },
+  };
+}

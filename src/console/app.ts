@@ -1,0 +1,196 @@
+/**
+ * The console's request pipeline, one place for every rule: resolve the client through trusted
+ * proxies (src/http), map the path (Postern's mount, then the public prefix, kept or stripped;
+ * outside the cookie scope means a redirect into it), find the session or API token, check the
+ * Origin and the CSRF token of every change made with a cookie, dispatch, and turn errors into
+ * answers with stable codes. Plain node:http: the PROXY protocol needs the socket before any
+ * HTTP parser, the forwarding walk needs the raw header lines, and there are a dozen routes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkOrigin, headerPairs, mapRequestPath, resolveForwarded } from '../http/index.js';
+import { DirectoryError } from '../directory/types.js';
+import { API_ROUTES, apiError, directoryStatus, openApiDocument } from './api.js';
+import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
+import { doLogin, doLogout, resolveAuth, showLogin } from './auth.js';
+import type { ConsoleDeps, Ctx } from './context.js';
+import { diagnosticsView } from './diagnostics.js';
+import { BodyError, baseHeaders, clearCookie, parseCookies, readForm, redirect, sendHtml, sendJson, sendText } from './http-io.js';
+import type { ConnectionInfo } from './listener.js';
+import { listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
+import { link } from './views/layout.js';
+import { diagnosticsPage, errorPage, mailboxesPage, sessionsPage } from './views/pages.js';
+
+type PageHandler = (ctx: Ctx, deps: ConsoleDeps, params: string[], form: URLSearchParams | null) => Promise<void>;
+
+const SAFE = new Set(['GET', 'HEAD']);
+
+const PAGES: ReadonlyArray<{ method: string; path: RegExp; run: PageHandler }> = [
+  { method: 'GET', path: /^\/$/, run: async (ctx) => redirect(ctx.res, link(ctx.settings, '/mailboxes')) },
+  {
+    method: 'GET',
+    path: /^\/mailboxes$/,
+    run: async (ctx, deps) => {
+      const changed = ctx.query.get('changed');
+      const flash = changed === null ? undefined : `${changed} is now ${ctx.query.get('enabled') === '1' ? 'enabled' : 'disabled'}.`;
+      sendHtml(ctx.res, 200, mailboxesPage(ctx.settings, who(ctx), await listMailboxes(deps.store), flash));
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/mailboxes\/([^/]+)\/state$/,
+    run: async (ctx, deps, [address], form) => {
+      const enabled = form?.get('enabled');
+      if (enabled !== '0' && enabled !== '1') return problem(ctx, 400, { code: 'invalid-form', message: 'the form must say enabled=0 or enabled=1' });
+      const m = await setMailboxEnabled(deps.store, address ?? '', enabled === '1');
+      deps.log.info({ event: 'admin-mailbox-changed', admin: ctx.auth!.admin.name, mailbox: m.address, enabled: m.enabled, via: 'form', client_ip: ctx.fwd.clientIp }, 'mailbox changed from the console');
+      redirect(ctx.res, link(ctx.settings, `/mailboxes?changed=${encodeURIComponent(m.address)}&enabled=${m.enabled ? 1 : 0}`), { status: 303 });
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/sessions$/,
+    run: async (ctx, deps) => {
+      const auth = ctx.auth!;
+      const [sessions, tokens] = await Promise.all([listOwnSessions(deps.store, auth, ctx.now), deps.store.listApiTokens(auth.admin.name)]);
+      const flash = ctx.query.get('revoked') === '1' ? 'The session was revoked.' : undefined;
+      sendHtml(ctx.res, 200, sessionsPage(ctx.settings, who(ctx), sessions, tokens, flash));
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/sessions\/([^/]+)\/revoke$/,
+    run: async (ctx, deps, [id]) => {
+      const r = await revokeOwnSession(deps.store, ctx.auth!, id ?? '', ctx.now);
+      if (!r.revoked) return problem(ctx, 404, { code: 'session-not-found', message: 'you have no live session with that id', fix: 'reload the sessions page' });
+      deps.log.info({ event: 'admin-session-revoked', admin: ctx.auth!.admin.name, session: id, client_ip: ctx.fwd.clientIp }, 'console session revoked');
+      if (r.current) return redirect(ctx.res, link(ctx.settings, '/login?reason=revoked'), { status: 303, cookies: [clearCookie(ctx.settings.cookie)] });
+      redirect(ctx.res, link(ctx.settings, '/sessions?revoked=1'), { status: 303 });
+    },
+  },
+  { method: 'GET', path: /^\/diagnostics$/, run: async (ctx) => sendHtml(ctx.res, 200, diagnosticsPage(ctx.settings, who(ctx), diagnosticsView(ctx))) },
+  { method: 'POST', path: /^\/logout$/, run: (ctx, deps) => doLogout(ctx, deps) },
+];
+
+function who(ctx: Ctx): { name: string; csrf: string | null } {
+  const a = ctx.auth!;
+  return { name: a.admin.name, csrf: a.kind === 'session' ? a.csrf : null };
+}
+
+function problem(ctx: Ctx, status: number, p: { code: string; message: string; fix?: string }): void {
+  sendHtml(ctx.res, status, errorPage(ctx.settings, ctx.auth ? who(ctx) : undefined, status, p));
+}
+
+export function createConsoleApp(deps: ConsoleDeps): (req: IncomingMessage, res: ServerResponse, conn: ConnectionInfo) => void {
+  const clock = deps.clock ?? (() => new Date());
+  return (req, res, conn) => {
+    const started = Date.now();
+    const s = deps.settings;
+    baseHeaders(res, s.publicUrl.scheme === 'https', s.publicUrl.origin);
+    const headers = headerPairs(req.rawHeaders);
+    const fwd = resolveForwarded({ peer: conn.peer, tls: false, headers }, s.forwarding);
+    const target = req.url ?? '/';
+    const ctxBase = { req, res, conn, settings: s, method: (req.method ?? 'GET').toUpperCase(), target, headers, fwd, cookies: parseCookies(req.headers.cookie), now: clock(), auth: null };
+    res.on('finish', () =>
+      deps.log.debug({ event: 'admin-request', method: ctxBase.method, path: target.split('?')[0], status: res.statusCode, peer: conn.peer, client_ip: fwd.clientIp, ms: Date.now() - started }, 'console request'),
+    );
+    route(ctxBase, deps).catch((err: unknown) => {
+      deps.log.error({ event: 'admin-error', err: { message: (err as Error).message, stack: (err as Error).stack } }, 'console request failed');
+      if (!res.headersSent) sendText(res, 500, 'text/plain; charset=utf-8', 'internal-error: Postern could not answer this request (see its log)\n');
+      else res.destroy();
+    });
+  };
+}
+
+async function route(base: Omit<Ctx, 'appPath' | 'query' | 'via' | 'mountedTarget'>, deps: ConsoleDeps): Promise<void> {
+  const s = deps.settings;
+  const { res } = base;
+  const mounted = stripMount(s.mountPath, base.target);
+  if (mounted === null) {
+    return sendText(res, 404, 'text/plain; charset=utf-8', `outside-mount: the console is mounted at ${s.mountPath} (admin.path) on this listener; open ${s.publicUrl.href}\n`);
+  }
+  const mapping = mapRequestPath(s.publicUrl, mounted, { mode: s.prefixMode, forwardedPrefix: base.fwd.prefix });
+  if (mapping.kind === 'bad-target') return sendText(res, 400, 'text/plain; charset=utf-8', `bad-target: ${mapping.detail}\n`);
+  if (mapping.kind === 'redirect') return redirect(res, mapping.location);
+  const ctx: Ctx = { ...base, mountedTarget: mounted, appPath: mapping.path, query: new URLSearchParams(mapping.query), via: mapping.via };
+  try {
+    await dispatch(ctx, deps);
+  } catch (err) {
+    const api = ctx.appPath.startsWith('/api/');
+    if (err instanceof DirectoryError) return api ? apiError(ctx, directoryStatus(err), err.code, err.message) : problem(ctx, directoryStatus(err), { code: err.code, message: err.message });
+    if (err instanceof BodyError) return api ? apiError(ctx, err.status, err.code, err.message) : problem(ctx, err.status, { code: err.code, message: err.message });
+    throw err;
+  }
+}
+
+async function dispatch(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
+  const { appPath: path, method } = ctx;
+  if (method === 'GET' && path === '/assets/console.css') return sendText(ctx.res, 200, 'text/css; charset=utf-8', CONSOLE_CSS);
+  if (method === 'GET' && path === '/assets/console.js') return sendText(ctx.res, 200, 'text/javascript; charset=utf-8', CONSOLE_JS);
+  if (method === 'GET' && path === '/api/openapi.json') return sendJson(ctx.res, 200, openApiDocument(ctx));
+  if (path === '/login') {
+    if (method === 'GET') return showLogin(ctx, deps);
+    if (method === 'POST') return doLogin(ctx, deps);
+  }
+  const api = path.startsWith('/api/');
+  const table = api ? API_ROUTES : PAGES;
+  const candidates = table.filter((r) => r.path.test(path));
+  const hit = candidates.find((r) => r.method === method);
+  if (!hit) {
+    if (candidates.length > 0) {
+      ctx.res.setHeader('Allow', candidates.map((r) => r.method).join(', '));
+      return api ? apiError(ctx, 405, 'method-not-allowed', `${method} is not allowed on ${path}`) : problem(ctx, 405, { code: 'method-not-allowed', message: `${method} is not allowed here` });
+    }
+    return api ? apiError(ctx, 404, 'not-found', `no API route ${method} ${path} (see /api/openapi.json)`) : problem(ctx, 404, { code: 'not-found', message: `there is no console page at ${path}` });
+  }
+  const params = (hit.path.exec(path) as RegExpExecArray).slice(1).map((p) => safeDecode(p));
+  if (params.some((p) => p === null)) return api ? apiError(ctx, 400, 'bad-path', 'a path segment is not valid percent-encoding') : problem(ctx, 400, { code: 'bad-path', message: 'a path segment is not valid percent-encoding' });
+
+  // A change made with a cookie must come from a page of the console itself: the Origin check
+  // first (so a cross-site post is named as such even when the browser sent the cookie).
+  const unsafe = !SAFE.has(method);
+  const bearer = api && ctx.req.headers.authorization !== undefined;
+  if (unsafe && !bearer) {
+    const origin = checkOrigin(ctx.settings.publicUrl, method, ctx.headers);
+    if (!origin.ok) {
+      deps.log.info({ event: 'admin-refused', reason: origin.error.code, method, path, client_ip: ctx.fwd.clientIp }, origin.error.detail);
+      return api ? apiError(ctx, 403, origin.error.code, `${origin.error.detail}; ${origin.error.fix}`) : problem(ctx, 403, { code: origin.error.code, message: origin.error.detail, fix: origin.error.fix });
+    }
+  }
+  const found = await resolveAuth(ctx, deps, api);
+  if (!found.auth) {
+    if (api) return apiError(ctx, 401, found.refused?.reason ?? 'unauthenticated', found.refused?.detail ?? 'sign in to the console, or send Authorization: Bearer <token> (postern admin token create)');
+    const reason = found.refused ? found.refused.reason : 'sign-in';
+    const next = method === 'GET' ? `&next=${encodeURIComponent(path + (ctx.query.size > 0 ? `?${ctx.query}` : ''))}` : '';
+    return redirect(ctx.res, link(ctx.settings, `/login?reason=${reason}${next}`), found.refused ? { cookies: [clearCookie(ctx.settings.cookie)] } : {});
+  }
+  ctx.auth = found.auth;
+  let form: URLSearchParams | null = null;
+  if (unsafe && found.auth.kind === 'session') {
+    if (!api) form = await readForm(ctx.req);
+    const sent = api ? ctx.req.headers['x-csrf-token'] : form?.get('csrf');
+    if (sent !== found.auth.csrf) {
+      deps.log.info({ event: 'admin-refused', reason: 'csrf-token-mismatch', method, path, client_ip: ctx.fwd.clientIp }, 'missing or wrong CSRF token');
+      const p = { code: 'csrf-token-mismatch', message: 'the request did not carry this session\'s CSRF token', fix: 'reload the page and try again' };
+      return api ? apiError(ctx, 403, p.code, `${p.message}: send the X-CSRF-Token header (GET /api/v1/session gives it)`) : problem(ctx, 403, p);
+    }
+  }
+  if (api) return (hit.run as (c: Ctx, d: ConsoleDeps, p: string[]) => Promise<void>)(ctx, deps, params as string[]);
+  return (hit.run as PageHandler)(ctx, deps, params as string[], form);
+}
+
+/** The target after Postern's own mount path, or null when it is outside the mount. */
+export function stripMount(mount: string, target: string): string | null {
+  if (mount === '/') return target;
+  if (target.startsWith(mount)) return `/${target.slice(mount.length)}`;
+  const bare = mount.slice(0, -1);
+  if (target === bare || target.startsWith(`${bare}?`)) return `/${target.slice(bare.length)}`;
+  return null;
+}
+
+function safeDecode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The frame of every console page: head with the stylesheet and script, a skip link, the
+ * navigation, who is signed in with the logout button, the trust-everything warning when it
+ * applies, and the main content. Every URL is built from the public URL (linkTo), never from
+ * the request, so the page is right whatever the proxy kept or stripped.
+ */
+import { linkTo } from '../../http/index.js';
+import type { AdminSettings } from '../../admin/index.js';
+import { html, type Html } from '../html.js';
+
+export interface PageFrame {
+  settings: AdminSettings;
+  title: string;
+  /** The navigation entry to mark as current. */
+  section?: 'mailboxes' | 'sessions' | 'diagnostics';
+  /** Present when someone is signed in. */
+  admin?: { name: string; csrf: string | null };
+}
+
+export const link = (s: AdminSettings, path: string): string => linkTo(s.publicUrl, path);
+
+/** ISO time as people read it in a table: `2030-01-01 09:05 UTC`. */
+export function when(iso: string | null): string {
+  if (iso === null) return 'never';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function csrfField(csrf: string | null): Html {
+  return csrf === null ? html`` : html`<input type="hidden" name="csrf" value="${csrf}">`;
+}
+
+export function layout(f: PageFrame, main: Html): Html {
+  const s = f.settings;
+  const nav = (id: NonNullable<PageFrame['section']>, label: string, path: string): Html =>
+    html`<a href="${link(s, path)}"${f.section === id ? html` aria-current="page"` : ''}>${label}</a>`;
+  return html`<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+${f.admin?.csrf ? html`<meta name="postern-csrf" content="${f.admin.csrf}">` : ''}
+<meta name="postern-api" content="${link(s, '/api/v1/')}">
+<title>${f.title} · Postern</title>
+<link rel="stylesheet" href="${link(s, '/assets/console.css')}">
+<script src="${link(s, '/assets/console.js')}" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top">
+  <a class="brand" href="${link(s, '/')}"><span class="logo" aria-hidden="true">P</span> Postern <span class="muted">admin</span></a>
+  ${f.admin
+    ? html`<nav aria-label="Main">${nav('mailboxes', 'Mailboxes', '/mailboxes')}${nav('sessions', 'Sessions', '/sessions')}${nav('diagnostics', 'Diagnostics', '/diagnostics')}</nav>
+  <div class="who">Signed in as <strong>${f.admin.name}</strong>
+    <form method="post" action="${link(s, '/logout')}">${csrfField(f.admin.csrf)}<button type="submit" class="button subtle">Log out</button></form>
+  </div>`
+    : ''}
+</header>
+${s.trustWarning
+    ? html`<div class="banner warning" role="alert"><strong>trust-everything:</strong> ${s.trustWarning}. Set <code>admin.trusted_proxies</code> to your proxies' addresses.</div>`
+    : ''}
+<main id="main" tabindex="-1">
+${main}
+</main>
+<footer class="foot">Postern console · <a href="${link(s, '/api/openapi.json')}">API (OpenAPI)</a></footer>
+<div id="live" class="visually-hidden" aria-live="polite"></div>
+</body>
+</html>`;
+}

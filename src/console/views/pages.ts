@@ -1,0 +1,128 @@
+/**
+ * The signed-in pages: mailboxes (with enable/disable), one's sessions (with revoke) and API
+ * tokens, the proxy diagnostics, and the error page. Every dynamic value goes through the
+ * escaping `html` tag.
+ */
+import type { AdminSettings, ApiToken } from '../../admin/index.js';
+import type { DiagnosticsView } from '../diagnostics.js';
+import { html, type Html } from '../html.js';
+import type { MailboxView, SessionView } from '../service.js';
+import { findingList } from './findings.js';
+import { csrfField, layout, link, when, type PageFrame } from './layout.js';
+
+type Who = NonNullable<PageFrame['admin']>;
+
+export function mailboxesPage(s: AdminSettings, who: Who, boxes: MailboxView[], flash?: string): Html {
+  const rows = boxes.map((m) => {
+    const path = `/mailboxes/${encodeURIComponent(m.address)}`;
+    return html`<tr data-address="${m.address}">
+  <th scope="row" class="address">${m.address}</th>
+  <td><span class="badge ${m.enabled ? 'on' : 'off'}" data-role="state">${m.enabled ? 'Enabled' : 'Disabled'}</span></td>
+  <td>${m.protocols.join(', ')}</td>
+  <td>${m.networks.length > 0 ? m.networks.join(', ') : html`<span class="muted">anywhere</span>`}</td>
+  <td><code>${m.passwordScheme}</code></td>
+  <td class="actions">
+    <form method="post" action="${link(s, `${path}/state`)}" data-api-patch="${encodeURIComponent(m.address)}">
+      ${csrfField(who.csrf)}<input type="hidden" name="enabled" value="${m.enabled ? '0' : '1'}">
+      <button type="submit" class="button ${m.enabled ? 'danger' : ''}" aria-label="${m.enabled ? 'Disable' : 'Enable'} ${m.address}">${m.enabled ? 'Disable' : 'Enable'}</button>
+    </form>
+  </td>
+</tr>`;
+  });
+  return layout(
+    { settings: s, title: 'Mailboxes', section: 'mailboxes', admin: who },
+    html`<div class="page-head"><h1>Mailboxes</h1><p class="muted">${boxes.length} ${boxes.length === 1 ? 'mailbox' : 'mailboxes'}</p></div>
+${flash ? html`<p class="notice" role="status">${flash}</p>` : ''}
+${boxes.length === 0
+      ? html`<p class="empty">No mailboxes yet. Add one on the server: <code>postern mailbox add alice@example.com</code></p>`
+      : html`<div class="table-wrap"><table class="data">
+<caption class="visually-hidden">Mailboxes</caption>
+<thead><tr><th scope="col">Address</th><th scope="col">Status</th><th scope="col">Protocols</th><th scope="col">Client networks</th><th scope="col">Password</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody>${rows}</tbody></table></div>`}`,
+  );
+}
+
+export function sessionsPage(s: AdminSettings, who: Who, sessions: SessionView[], tokens: ApiToken[], flash?: string): Html {
+  const rows = sessions.map(
+    (x) => html`<tr data-session="${x.id}">
+  <th scope="row"><span title="${x.userAgent}">${x.browser}</span></th>
+  <td><code>${x.clientIp}</code></td>
+  <td>${when(x.createdAt)}</td>
+  <td>${when(x.lastSeenAt)}</td>
+  <td>${when(x.expiresAt)}</td>
+  <td class="actions">${x.current
+      ? html`<span class="badge on">This session</span>`
+      : html`<form method="post" action="${link(s, `/sessions/${x.id}/revoke`)}">${csrfField(who.csrf)}<button type="submit" class="button danger" aria-label="Revoke the session of ${x.browser} from ${x.clientIp}">Revoke</button></form>`}</td>
+</tr>`,
+  );
+  const tokenRows = tokens.map(
+    (t) => html`<tr><th scope="row" class="label">${t.label}</th><td>${t.id}</td><td>${when(t.createdAt)}</td><td>${when(t.lastUsedAt)}</td><td>${t.revoked ? html`<span class="badge off">Revoked</span>` : html`<span class="badge on">Active</span>`}</td></tr>`,
+  );
+  return layout(
+    { settings: s, title: 'Sessions', section: 'sessions', admin: who },
+    html`<div class="page-head"><h1>Your sessions</h1><p class="muted">Signed-in browsers of <strong>${who.name}</strong>. A session ends after ${s.session.idleMs / 60_000} minutes unused or ${s.session.maxMs / 3_600_000} hours after sign-in; binding: ${s.session.binding}.</p></div>
+${flash ? html`<p class="notice" role="status">${flash}</p>` : ''}
+<div class="table-wrap"><table class="data">
+<caption class="visually-hidden">Your sessions</caption>
+<thead><tr><th scope="col">Browser</th><th scope="col">Client IP</th><th scope="col">Signed in</th><th scope="col">Last used</th><th scope="col">Ends</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody>${rows}</tbody></table></div>
+<h2>Your API tokens</h2>
+<p class="muted">For scripts: <code>Authorization: Bearer &lt;token&gt;</code>. Create and revoke them on the server with <code>postern admin token create ${who.name} --label "..."</code> and <code>postern admin token revoke &lt;id&gt;</code>.</p>
+${tokens.length === 0
+      ? html`<p class="empty">No API tokens.</p>`
+      : html`<div class="table-wrap"><table class="data"><caption class="visually-hidden">Your API tokens</caption>
+<thead><tr><th scope="col">Label</th><th scope="col">Id</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">State</th></tr></thead>
+<tbody>${tokenRows}</tbody></table></div>`}`,
+  );
+}
+
+export function diagnosticsPage(s: AdminSettings, who: Who, d: DiagnosticsView): Html {
+  const row = (label: string, value: Html | string | null, from?: string): Html =>
+    html`<tr><th scope="row">${label}</th><td>${value === null ? html`<span class="muted">none</span>` : html`<code>${value}</code>`}${from ? html` <span class="muted">from ${from}</span>` : ''}</td></tr>`;
+  return layout(
+    { settings: s, title: 'Diagnostics', section: 'diagnostics', admin: who },
+    html`<div class="page-head"><h1>Proxy diagnostics</h1><p class="muted">What Postern resolved for this very request, and what it expects.</p></div>
+<section aria-labelledby="f-title"><h2 id="f-title">Findings</h2>${findingList(d.findings, { empty: 'Nothing to fix: the proxies, the public URL and the cookie agree.' })}</section>
+<div class="grid">
+<section aria-labelledby="r-title"><h2 id="r-title">Resolved</h2><table class="kv">
+${row('Public URL', d.publicUrl, d.publicUrlConfigured ? 'admin.public_url' : 'admin.host, admin.port and admin.path (admin.public_url is not set)')}
+${row('Scheme', d.resolved.scheme, d.resolved.schemeFrom)}
+${row('Host', d.resolved.host, d.resolved.hostFrom)}
+${row('Prefix', d.resolved.prefix, d.resolved.prefixFrom)}
+${row('Client IP', d.resolved.clientIp)}
+${row("Postern's mount path", d.mountPath, 'admin.path')}
+${row('Request', `${d.request.method} ${d.request.target}`)}
+${row('App path', d.request.appPath, `path mapping: ${d.request.pathMapping}`)}
+</table></section>
+<section aria-labelledby="c-title"><h2 id="c-title">Cookie and session</h2><table class="kv">
+${row('Cookie name', d.cookie.name)}
+${row('Attributes', d.cookie.attributes)}
+${row('Returned by this browser', d.cookie.returned ? 'yes' : 'no')}
+${row('Binding', d.session.binding, 'admin.session_binding')}
+${row('Timeouts', `${d.session.idleMinutes} min idle, ${d.session.maxHours} h absolute`)}
+</table></section>
+</div>
+<section aria-labelledby="h-title"><h2 id="h-title">Hops, from Postern outwards</h2>
+<div class="table-wrap"><table class="data"><thead><tr><th scope="col">#</th><th scope="col">Address</th><th scope="col">Seen in</th><th scope="col">Trusted</th><th scope="col">Why</th></tr></thead>
+<tbody>${d.hops.map((h, i) => html`<tr><td>${i}</td><td><code>${h.address}</code></td><td>${h.source}</td><td>${h.trusted ? html`<span class="badge on">trusted</span>` : html`<span class="badge off">no</span>`}</td><td>${h.why}</td></tr>`)}</tbody></table></div>
+<table class="kv">
+${row('Trusted proxies', d.trustedProxies.join(', '), 'admin.trusted_proxies')}
+${row('Client address header', d.clientIpHeader, 'admin.client_ip_header')}
+${row('Hop limit', d.maxProxyHops === null ? null : String(d.maxProxyHops), 'admin.max_proxy_hops')}
+${row('PROXY protocol', d.proxyProtocol.enabled ? (d.proxyProtocol.source ? `on: this connection came through ${d.proxyProtocol.socketPeer ?? '?'} for ${d.proxyProtocol.source}` : 'on: no header on this connection') : 'off', 'admin.proxy_protocol')}
+${row('Headers ignored', d.ignoredHeaders.length > 0 ? d.ignoredHeaders.join(', ') : null)}
+</table></section>`,
+  );
+}
+
+export function errorPage(s: AdminSettings, who: Who | undefined, status: number, problem: { code: string; message: string; fix?: string }): Html {
+  return layout(
+    { settings: s, title: `Error ${status}`, ...(who ? { admin: who } : {}) },
+    html`<section class="card narrow" aria-labelledby="err-title">
+<h1 id="err-title">${status === 403 ? 'Refused' : status === 404 ? 'Not found' : 'Something is wrong'}</h1>
+<div class="error" role="alert" data-code="${problem.code}"><p><code class="code">${problem.code}</code> ${problem.message}</p>
+${problem.fix ? html`<p class="fix"><strong>How to fix:</strong> ${problem.fix}</p>` : ''}</div>
+<p><a href="${link(s, '/')}">Back to the console</a></p>
+</section>`,
+  );
+}
