@@ -1,14 +1,14 @@
 /**
  * Console sessions, decided without sockets or a database (anchors-admin-secrets.md §4.1.5-6):
  * a 32-byte random id in the cookie, only its SHA-256 stored; an idle end and an absolute end;
- * a new id at every login; and an optional binding to the RESOLVED client IP (src/http's
+ * a new id at every login and again at the second factor; and an optional binding to the RESOLVED client IP (src/http's
  * trusted-proxy walk), never to the proxy's address, so a load balancer that changes its own
  * address between requests does not log anyone out (SFTPGo #1691).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { subnetOf } from '../defence/subnet.js';
 import { parseAddress } from '../net/cidr.js';
-import type { SessionRecord } from './types.js';
+import type { SessionRecord, SessionStage } from './types.js';
 
 export type SessionBinding = 'off' | 'subnet' | 'exact';
 
@@ -48,12 +48,21 @@ export function sessionHandle(idHash: string): string {
   return idHash.slice(0, 16);
 }
 
-export function newSession(input: { adminId: number; clientIp: string; userAgent: string; now: Date; policy: SessionPolicy }): {
+/**
+ * How long a half session (password checked, second factor pending) lives: long enough to open
+ * an authenticator app, short enough that a stolen half session soon means nothing.
+ */
+export const HALF_SESSION_MS = 5 * 60_000;
+
+export function newSession(input: { adminId: number; clientIp: string; userAgent: string; now: Date; policy: SessionPolicy; stage?: SessionStage }): {
   id: string;
   record: Omit<SessionRecord, 'revoked'>;
 } {
   const { id, idHash } = newSessionId();
   const at = input.now.toISOString();
+  const stage = input.stage ?? 'full';
+  // `enrol` lives as long as a full session: enrolling takes a while, and it can do nothing else.
+  const lifetime = stage === 'second-factor' ? Math.min(HALF_SESSION_MS, input.policy.maxMs) : input.policy.maxMs;
   return {
     id,
     record: {
@@ -61,9 +70,10 @@ export function newSession(input: { adminId: number; clientIp: string; userAgent
       adminId: input.adminId,
       createdAt: at,
       lastSeenAt: at,
-      expiresAt: new Date(input.now.getTime() + input.policy.maxMs).toISOString(),
+      expiresAt: new Date(input.now.getTime() + lifetime).toISOString(),
       clientIp: input.clientIp,
       userAgent: input.userAgent,
+      stage,
     },
   };
 }

@@ -28,6 +28,7 @@ export async function startConsole(cfg: Config, rt: Runtime, log: Logger): Promi
       verify: (stored, pw) => verifyPassword(stored, Buffer.from(pw, 'utf8')).catch(() => false),
       dummyVerify: (pw) => dummyVerify(Buffer.from(pw, 'utf8'), rt.argon2),
     },
+    keyring: cfg.keyring,
     log,
   });
   let addr;

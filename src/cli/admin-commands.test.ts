@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { hashApiToken } from '../admin/index.js';
+import { hashApiToken, newRecoveryCodes, newSession } from '../admin/index.js';
+import { totpSecretBinding } from '../directory/types.js';
+import { encrypt } from '../vault/index.js';
+import { testKeyring } from '../vault/test-support.js';
 import { hashPassword, verifyPassword } from '../passwords/index.js';
 import { openDirectory } from '../store/index.js';
 import { tempFolder } from '../store/test-support.js';
@@ -56,7 +59,7 @@ describe('admin commands', () => {
     assert.equal(await ok('admin', 'add', 'alice', '--password-stdin'), 'added admin alice\n');
     const hash = (await withAdmins((d) => d.getAdmin('alice')))!.passwordHash;
     assert.ok(await verifyPassword(hash, Buffer.from('another long one')), 'the trailing newline is not part of the password');
-    assert.match(await ok('admin', 'list'), /^NAME +CREATED +PASSWORD CHANGED\nalice .*\nroot /);
+    assert.match(await ok('admin', 'list'), /^NAME +CREATED +PASSWORD CHANGED +2FA\nalice .* off\nroot .* off\n/);
     assert.ok(!(await ok('admin', 'list', '--json')).includes('ARGON2'));
     prompts = ['a long password', 'a different one'];
     await fails(['admin', 'add', 'bob'], /the passwords do not match; nothing was changed/);
@@ -94,5 +97,30 @@ describe('admin commands', () => {
     await fails(['admin', 'token', 'create', 'ghost', '--label', 'x'], /admin "ghost" does not exist/);
     const help = await cli('admin', 'token', 'create', '--help');
     assert.match(help.out, /Examples:\n  \$ postern admin token create alice --label "monitoring"/);
+  });
+
+  it('require-2fa sets and lifts the requirement; 2fa reset clears TOTP and recovery codes and ends every session', async () => {
+    stdin = 'a long password';
+    await ok('admin', 'add', 'root', '--password-stdin');
+    assert.equal(await ok('admin', 'require-2fa', 'Root'), 'admin root now needs two-factor authentication: their next console login goes to the enrolment page\n');
+    assert.match(await ok('admin', 'list'), /\nroot .* off \(required\)\n$/);
+    await fails(['admin', 'require-2fa', 'ghost'], /admin "ghost" does not exist/);
+
+    // 2FA on, as the console leaves it (the seed as a vault ciphertext), with two live sessions.
+    const ring = testKeyring([['k1', 'active']]);
+    await withAdmins(async (d) => {
+      const id = (await d.getAdmin('root'))!.id;
+      const seed = encrypt(ring, 'totp', Buffer.alloc(20, 1), totpSecretBinding(id));
+      await d.beginTotp(id, seed);
+      await d.enableTotp(id, seed, 5, newRecoveryCodes().hashes, null);
+      for (let i = 0; i < 2; i++) await d.createSession(newSession({ adminId: id, clientIp: '127.0.0.1', userAgent: 'ua', now: new Date(), policy: { idleMs: 60_000, maxMs: 3_600_000, binding: 'off' } }).record);
+    });
+    assert.match(await ok('admin', 'list'), /\nroot .* on \(required\)\n$/);
+    assert.equal(await ok('admin', 'require-2fa', 'root', '--off'), 'admin root no longer needs two-factor authentication (2FA is on)\n');
+    assert.equal(await ok('admin', '2fa', 'reset', 'root'), 'reset the two-factor authentication of admin root (TOTP secret and recovery codes cleared); ended 2 console sessions\n');
+    const after = await withAdmins(async (d) => d.getTotp((await d.getAdmin('root'))!.id));
+    assert.deepEqual([after.secret, after.enabledAt, after.lastStep, after.recoveryCodesLeft], [null, null, null, 0]);
+    assert.equal(await ok('admin', '2fa', 'reset', 'root'), 'admin root had no two-factor authentication; ended 0 console sessions\n');
+    await fails(['admin', '2fa', 'reset', 'ghost'], /admin "ghost" does not exist/);
   });
 });

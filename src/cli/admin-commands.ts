@@ -1,7 +1,8 @@
 /**
  * `postern admin ...`: console administrators and their API tokens. Passwords are asked twice
  * on the terminal (or read from standard input with --password-stdin) and stored as argon2id;
- * `admin passwd` ends every console session of that admin. An API token is printed once, alone
+ * `admin passwd` and `admin 2fa reset` end every console session of that admin; `admin
+ * require-2fa` makes two-factor authentication compulsory for one. An API token is printed once, alone
  * on standard output (so a script can capture it); Postern keeps only its SHA-256.
  */
 import type { Command } from 'commander';
@@ -65,7 +66,8 @@ export function registerAdminCommands(program: Command, deps: AdminCommandDeps):
         const rows = await withAdmins((s) => s.listAdmins());
         if (c.opts().json) return out(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return out('no admins yet: add one with "postern admin add <name>"');
-        for (const l of formatTable(['NAME', 'CREATED', 'PASSWORD CHANGED'], rows.map((r) => [r.name, r.createdAt, r.updatedAt]))) out(l);
+        const twoFactor = (r: (typeof rows)[number]) => `${r.twoFactor}${r.twoFactorRequired ? ' (required)' : ''}`;
+        for (const l of formatTable(['NAME', 'CREATED', 'PASSWORD CHANGED', '2FA'], rows.map((r) => [r.name, r.createdAt, r.updatedAt, twoFactor(r)]))) out(l);
       }),
     );
   admin
@@ -88,6 +90,37 @@ export function registerAdminCommands(program: Command, deps: AdminCommandDeps):
       run(async (_c, a) => {
         await withAdmins((s) => s.removeAdmin(a[0] ?? ''));
         out(`removed admin ${(a[0] ?? '').trim().toLowerCase()}`);
+      }),
+    );
+
+  admin
+    .command('require-2fa <name>')
+    .description('Require two-factor authentication of an administrator (without it, their password login reaches only the enrolment page)')
+    .option('--off', 'no longer require it (2FA they set up stays on)')
+    .addHelpText('after', examples('admin require-2fa alice', 'admin require-2fa alice --off'))
+    .action(
+      run(async (c, a) => {
+        const off = !!c.opts().off;
+        const r = await withAdmins((s) => s.setTotpRequired(a[0] ?? '', !off));
+        if (off) return out(`admin ${r.name} no longer needs two-factor authentication (2FA is ${r.twoFactor})`);
+        out(`admin ${r.name} now needs two-factor authentication` + (r.twoFactor === 'on' ? ' (already set up)' : ': their next console login goes to the enrolment page'));
+      }),
+    );
+  admin
+    .command('2fa')
+    .description('Two-factor authentication of an administrator')
+    .command('reset <name>')
+    .description('For a lost phone: clear the TOTP secret and the recovery codes and end every console session of the admin')
+    .addHelpText('after', `
+The admin then signs in with the password alone (or, when "postern admin require-2fa" applies,
+reaches only the enrolment page) and sets up a new authenticator.
+${examples('admin 2fa reset alice')}`)
+    .action(
+      run(async (_c, a) => {
+        const r = await withAdmins((s) => s.resetTotp(a[0] ?? ''));
+        const ended = `ended ${r.revokedSessions} console ${r.revokedSessions === 1 ? 'session' : 'sessions'}`;
+        if (!r.hadTotp) return out(`admin ${r.admin.name} had no two-factor authentication; ${ended}`);
+        out(`reset the two-factor authentication of admin ${r.admin.name} (TOTP secret and recovery codes cleared); ${ended}`);
       }),
     );
 

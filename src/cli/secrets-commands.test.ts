@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { masterSecretBinding, reversibleSecretBinding } from '../directory/types.js';
+import { newRecoveryCodes } from '../admin/index.js';
+import { vaultStartup } from '../app/vault-check.js';
+import { masterSecretBinding, reversibleSecretBinding, totpSecretBinding } from '../directory/types.js';
+import { hashPassword } from '../passwords/index.js';
 import type { DirectoryWithBans } from '../store/index.js';
 import { tempFolder } from '../store/test-support.js';
 import { decrypt, encrypt, keyIdOf, type Keyring } from '../vault/index.js';
@@ -234,5 +237,37 @@ describe('secrets reencrypt, secrets reset, keys retire', () => {
     });
     const r = await fails('secrets', 'reencrypt');
     assert.match(r.out, /\n {2}backend imap1 \(master password\): unreadable: does not verify under key k1/);
+  });
+
+  it('covers admins\' TOTP secrets: counted by keys status and the start-up check, re-encrypted under their own purpose, reset by key', async () => {
+    const adminId = await withDirectory(async (d) => {
+      const root = await d.addAdmin('root', await hashPassword('a long password', { memoryKiB: 1024, iterations: 1, parallelism: 1 }));
+      const seed = encrypt(k1, 'totp', Buffer.from('totp seed 20 bytes!!'), totpSecretBinding(root.id));
+      await d.beginTotp(root.id, seed);
+      await d.enableTotp(root.id, seed, 1, newRecoveryCodes().hashes, null);
+      return root.id;
+    });
+    // 6 mailbox credentials and the TOTP secret.
+    assert.match(await ok('keys', 'status'), /\nk1\s+decrypt-only\s+7\s/);
+    const refused = await withDirectory((d) => vaultStartup(testKeyring([['k2', 'active']], keys), d, { degraded: false }));
+    assert.equal(refused.kind, 'refused');
+    assert.match((refused as { message: string }).message, /k1.*7 secrets/s, 'the start-up check counts it among what needs k1');
+
+    assert.match(await ok('secrets', 'reencrypt'), /^moved to key k2: 7\n/);
+    const moved = await withDirectory((d) => d.getTotp(adminId));
+    assert.equal(keyIdOf(moved.secret as string), 'k2');
+    const opened = decrypt(rotated, 'totp', moved.secret as string, totpSecretBinding(adminId));
+    assert.ok(opened.ok && opened.plaintext.toString() === 'totp seed 20 bytes!!', 'the seed survives, under purpose totp');
+    assert.equal(decrypt(rotated, 'credentials', moved.secret as string, totpSecretBinding(adminId)).ok, false, 'and only under purpose totp');
+    assert.equal(moved.enabledAt !== null, true);
+
+    const reset = await ok('secrets', 'reset', '--key', 'k2', '--force');
+    assert.match(reset, /cleared 7 secrets under key "k2":/);
+    assert.match(reset, /\n  admin root \(TOTP secret\)\n/);
+    assert.match(reset, /set each TOTP secret again: postern admin 2fa reset <admin>/);
+    const after = await withDirectory((d) => d.getTotp(adminId));
+    assert.equal(after.secret, null);
+    assert.notEqual(after.enabledAt, null, '2FA stays on (fail closed): only recovery codes pass until an operator resets it');
+    assert.equal(after.recoveryCodesLeft, 10);
   });
 });

@@ -72,7 +72,7 @@ export async function reencryptSecrets(
       if (!needsReencrypt(keyring, row.ciphertext)) {
         summary.already++;
       } else {
-        const r = reencrypt(keyring, 'credentials', row.ciphertext, secretBinding(row.field, row.id));
+        const r = reencrypt(keyring, SECRET_FIELDS[row.field].purpose, row.ciphertext, secretBinding(row.field, row.id));
         if (!r.ok) {
           summary.unreadable.push({ owner: describeSecretOwner(row.field, row.owner), keyId: r.keyId, problem: describeUndecryptable(r) });
         } else if (!r.changed) {
@@ -93,7 +93,7 @@ export async function reencryptSecrets(
 
 const REENCRYPT_HELP = `
 After a rotation (a new active key, the old one decrypt-only), this moves every stored secret
-(mailboxes' reversible credentials, backends' master passwords) to the active key, so the old key
+(mailboxes' reversible credentials, backends' master passwords, admins' TOTP secrets) to the active key, so the old key
 can be retired. Each secret is written on its own: interrupting it (Ctrl-C, a kill, a crash)
 leaves every secret readable, and running it again continues where it stopped. A secret changed
 meanwhile with "postern mailbox secret set" or "postern backend master set" keeps that change.
@@ -105,7 +105,9 @@ For a lost key: clears every stored secret encrypted with that key id (their val
 recovered), so Postern starts without it. Mailboxes need a new credential ("postern mailbox
 secret set <address>"; until then APOP/CRAM-MD5 are refused for them); a backend keeps its
 master user name but needs its password again ("postern backend master set <backend> --user
-<name>"; until then its IMAP/POP3 logins get a temporary failure). No other secret is touched.
+<name>"; until then its IMAP/POP3 logins get a temporary failure); an admin with 2FA keeps it
+on, so only a recovery code passes the second step until "postern admin 2fa reset <admin>" and a
+new enrolment. No other secret is touched.
 A key still in ${KEYS_SETTING} is refused unless --force is given (if the key is only missing its
 old key file, put the file back instead; if it can decrypt, re-encrypt).
 ${examples('secrets reset --key k1 --dry-run', 'secrets reset --key k1')}`;
@@ -115,7 +117,7 @@ export function registerSecretsCommands(program: Command, deps: SecretsCommandDe
   const run = actionRunner('postern.secrets');
   const secrets = program
     .command('secrets')
-    .description('Maintain the stored secrets (APOP/CRAM-MD5 credentials, backend master passwords) as a whole: re-encrypt, reset a lost key');
+    .description('Maintain the stored secrets (APOP/CRAM-MD5 credentials, backend master passwords, admin TOTP secrets) as a whole: re-encrypt, reset a lost key');
 
   secrets
     .command('reencrypt')

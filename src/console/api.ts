@@ -43,6 +43,15 @@ const Session = z
 const Me = z
   .object({ admin: z.object({ name: z.string() }), via: z.enum(['session', 'token']), session: Session.nullable(), csrfToken: z.string().nullable() })
   .register(registry, { id: 'Me' });
+const TwoFactor = z
+  .object({
+    state: z.enum(['on', 'pending', 'off']).describe('pending: enrolment started in the console, not yet confirmed with a code'),
+    required: z.boolean().describe('an operator requires 2FA for this admin (postern admin require-2fa)'),
+    enabledAt: z.string().nullable(),
+    recoveryCodesLeft: z.number().int(),
+  })
+  .describe('the second factor of the signed-in admin; never the TOTP secret or a recovery code')
+  .register(registry, { id: 'TwoFactor' });
 const Diagnostics = z.record(z.string(), z.unknown()).describe('what Postern resolved for this request (see the diagnostics page)').register(registry, { id: 'Diagnostics' });
 
 export function apiError(ctx: Ctx, status: number, code: string, message: string): void {
@@ -93,6 +102,15 @@ export const API_ROUTES: ReadonlyArray<{ method: string; path: RegExp; run: Hand
       sendJson(ctx.res, 200, m);
     },
   },
+  {
+    method: 'GET',
+    path: /^\/api\/v1\/2fa$/,
+    run: async (ctx, deps) => {
+      const t = await deps.store.getTotp(ctx.auth!.admin.id);
+      // Enrolment and changes stay in the console: they show a secret or need a fresh code from a person.
+      sendJson(ctx.res, 200, { state: t.enabledAt !== null ? 'on' : t.secret !== null ? 'pending' : 'off', required: t.required, enabledAt: t.enabledAt, recoveryCodesLeft: t.recoveryCodesLeft });
+    },
+  },
   { method: 'GET', path: /^\/api\/v1\/diagnostics$/, run: async (ctx) => sendJson(ctx.res, 200, diagnosticsView(ctx)) },
 ];
 
@@ -106,7 +124,7 @@ export function openApiDocument(ctx: Ctx): unknown {
   const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
   const json = (s: unknown) => ({ 'application/json': { schema: s } });
   const errors = {
-    '401': { description: 'no valid session cookie or Bearer token', content: json(ref('Problem')) },
+    '401': { description: 'no valid session cookie or Bearer token, or a session that has not passed the second factor (`second-factor-required`)', content: json(ref('Problem')) },
     '403': { description: 'refused: origin check or CSRF token (cookie sessions only)', content: json(ref('Problem')) },
   };
   const address = { name: 'address', in: 'path', required: true, schema: { type: 'string' }, description: 'the mailbox address, percent-encoded' };
@@ -147,6 +165,7 @@ export function openApiDocument(ctx: Ctx): unknown {
           responses: { '200': { description: 'the mailbox after the change', content: json(ref('Mailbox')) }, '400': { description: 'invalid body', content: json(ref('Problem')) }, '404': { description: 'no such mailbox', content: json(ref('Problem')) }, ...errors },
         },
       },
+      '/2fa': { get: { summary: 'My second factor (state, whether required, recovery codes left)', responses: { '200': { description: 'never the secret or a code', content: json(ref('TwoFactor')) }, ...errors } } },
       '/diagnostics': { get: { summary: 'What Postern resolved for this request', responses: { '200': { description: 'see the console diagnostics page', content: json(ref('Diagnostics')) }, ...errors } } },
     },
   };

@@ -5,7 +5,6 @@
  * document, and the PROXY protocol accepted only from trusted proxies.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { adminSettings, createLoginDefence, newApiToken, type AdminSettings } from '../admin/index.js';
@@ -15,15 +14,11 @@ import { createLogger } from '../log/logger.js';
 import { dummyVerify, hashPassword, verifyPassword } from '../passwords/index.js';
 import { openTempDirectory, type TempDirectory } from '../store/test-support.js';
 import { createConsoleServer, type ConsoleServer } from './index.js';
+import { consoleClient, type Res } from './test-support.js';
 
 const CHEAP = { memoryKiB: 1024, iterations: 1, parallelism: 1 };
 const PW = 'a long password';
 
-interface Res {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 describe('console over HTTP', () => {
   let t: TempDirectory;
@@ -41,23 +36,14 @@ describe('console over HTTP', () => {
       store: t.dir,
       defence: createLoginDefence(settings.login, createMemoryCounters({ maxKeys: 100, maxMembers: 100 })),
       passwords: { verify: (h, p) => verifyPassword(h, Buffer.from(p)), dummyVerify: (p) => dummyVerify(Buffer.from(p), CHEAP) },
+      keyring: null,
       log: createLogger('silent'),
     });
     port = (await server.listen('127.0.0.1', 0)).port;
     base = settings.publicUrl.href;
   }
 
-  function http(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method, path, headers: { Host: 'console.test', ...headers } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
+  const http = consoleClient(() => port);
 
   const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
   const FORM = { 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'http://console.test' };
@@ -218,7 +204,7 @@ describe('console over HTTP', () => {
     const doc = JSON.parse(r.body);
     assert.equal(doc.openapi, '3.1.0');
     assert.equal(doc.servers[0].url, 'http://console.test/gw/api/v1');
-    assert.deepEqual(Object.keys(doc.paths).sort(), ['/diagnostics', '/mailboxes', '/mailboxes/{address}', '/session', '/sessions', '/sessions/{id}']);
+    assert.deepEqual(Object.keys(doc.paths).sort(), ['/2fa', '/diagnostics', '/mailboxes', '/mailboxes/{address}', '/session', '/sessions', '/sessions/{id}']);
     assert.deepEqual(doc.components.schemas.MailboxPatch, { type: 'object', properties: { enabled: { type: 'boolean' } }, additionalProperties: false });
   });
 

@@ -17,6 +17,8 @@ import { diagnosticsView } from './diagnostics.js';
 import { BodyError, baseHeaders, clearCookie, parseCookies, readForm, redirect, sendHtml, sendJson, sendText } from './http-io.js';
 import type { ConnectionInfo } from './listener.js';
 import { listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
+import { changeTwoFactor, confirmEnrolment, showSecondFactor, showTwoFactor, startEnrolment, submitSecondFactor } from './two-factor.js';
+import type { SessionStage } from '../admin/index.js';
 import { link } from './views/layout.js';
 import { diagnosticsPage, errorPage, mailboxesPage, sessionsPage } from './views/pages.js';
 
@@ -24,7 +26,23 @@ type PageHandler = (ctx: Ctx, deps: ConsoleDeps, params: string[], form: URLSear
 
 const SAFE = new Set(['GET', 'HEAD']);
 
-const PAGES: ReadonlyArray<{ method: string; path: RegExp; run: PageHandler }> = [
+/**
+ * The session stages a route serves (default: `full` only). This table is the one gate: a half
+ * session (sessions.ts SessionStage) reaches only the routes that name its stage, and is sent to
+ * its one page from anywhere else. The API serves full sessions and tokens only.
+ */
+const HALF: Record<Exclude<SessionStage, 'full'>, string> = { 'second-factor': '/login/2fa', enrol: '/2fa' };
+const ANY_STAGE: readonly SessionStage[] = ['full', 'second-factor', 'enrol'];
+const ENROL: readonly SessionStage[] = ['full', 'enrol'];
+
+const PAGES: ReadonlyArray<{ method: string; path: RegExp; run: PageHandler; stages?: readonly SessionStage[] }> = [
+  { method: 'GET', path: /^\/login\/2fa$/, stages: ['second-factor'], run: (ctx) => showSecondFactor(ctx) },
+  { method: 'POST', path: /^\/login\/2fa$/, stages: ['second-factor'], run: (ctx, deps, _p, form) => submitSecondFactor(ctx, deps, form ?? new URLSearchParams()) },
+  { method: 'GET', path: /^\/2fa$/, stages: ENROL, run: (ctx, deps) => showTwoFactor(ctx, deps) },
+  { method: 'POST', path: /^\/2fa\/enrol$/, stages: ENROL, run: (ctx, deps) => startEnrolment(ctx, deps) },
+  { method: 'POST', path: /^\/2fa\/confirm$/, stages: ENROL, run: (ctx, deps, _p, form) => confirmEnrolment(ctx, deps, form ?? new URLSearchParams()) },
+  { method: 'POST', path: /^\/2fa\/recovery-codes$/, run: (ctx, deps, _p, form) => changeTwoFactor(ctx, deps, form ?? new URLSearchParams(), 'new-recovery-codes') },
+  { method: 'POST', path: /^\/2fa\/disable$/, run: (ctx, deps, _p, form) => changeTwoFactor(ctx, deps, form ?? new URLSearchParams(), 'disable') },
   { method: 'GET', path: /^\/$/, run: async (ctx) => redirect(ctx.res, link(ctx.settings, '/mailboxes')) },
   {
     method: 'GET',
@@ -68,7 +86,7 @@ const PAGES: ReadonlyArray<{ method: string; path: RegExp; run: PageHandler }> =
     },
   },
   { method: 'GET', path: /^\/diagnostics$/, run: async (ctx) => sendHtml(ctx.res, 200, diagnosticsPage(ctx.settings, who(ctx), diagnosticsView(ctx))) },
-  { method: 'POST', path: /^\/logout$/, run: (ctx, deps) => doLogout(ctx, deps) },
+  { method: 'POST', path: /^\/logout$/, stages: ANY_STAGE, run: (ctx, deps) => doLogout(ctx, deps) },
 ];
 
 function who(ctx: Ctx): { name: string; csrf: string | null } {
@@ -164,6 +182,13 @@ async function dispatch(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
     return redirect(ctx.res, link(ctx.settings, `/login?reason=${reason}${next}`), found.refused ? { cookies: [clearCookie(ctx.settings.cookie)] } : {});
   }
   ctx.auth = found.auth;
+  const stage: SessionStage = found.auth.kind === 'session' ? found.auth.session.stage : 'full';
+  const stages = (hit as { stages?: readonly SessionStage[] }).stages ?? ['full'];
+  if (!stages.includes(stage)) {
+    if (stage === 'full') return redirect(ctx.res, link(ctx.settings, '/mailboxes'));
+    if (api) return apiError(ctx, 401, 'second-factor-required', 'this session has not passed the second factor: finish signing in in the console first');
+    return redirect(ctx.res, link(ctx.settings, HALF[stage]), unsafe ? { status: 303 } : {});
+  }
   let form: URLSearchParams | null = null;
   if (unsafe && found.auth.kind === 'session') {
     if (!api) form = await readForm(ctx.req);

@@ -64,6 +64,10 @@ td.actions form { margin:0; display:inline; }
 .badge.off, .badge.error { background:var(--bad-bg); color:var(--bad); }
 .badge.warning { background:var(--warn-bg); color:var(--warn); }
 .badge.info { background:#e6eef9; color:var(--accent); }
+.recovery-codes { columns:2; font-size:1.1em; line-height:1.9; }
+.steps li { margin-bottom:1.2em; }
+form.inline { display:inline; }
+.qr svg { width:200px; height:200px; background:#fff; padding:8px; border:1px solid var(--line); border-radius:6px; }
 .notice { background:#e6eef9; border-left:4px solid var(--accent); padding:.6em 1em; border-radius:4px; }
 .error { background:var(--bad-bg); border-left:4px solid var(--bad); padding:.6em 1em; border-radius:4px; margin:1em 0; }
 .error p { margin:.2em 0; }

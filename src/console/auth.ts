@@ -2,7 +2,8 @@
  * Who is asking: a console session (cookie) or an API token (Bearer), and the login and
  * logout flows. Login answers an unknown name exactly as a wrong password, after a dummy
  * argon2 verification of the same cost; limits apply per resolved client IP and per name
- * (src/admin/login-defence.ts); every login makes a new session id. The login form proves the
+ * (src/admin/login-defence.ts); every login makes a new session id, and an admin with 2FA
+ * first gets a half session that can only pass the second factor (two-factor.ts). The login form proves the
  * browser returns cookies in the console's scope (a check cookie set by the login page), so
  * mox #151's failure is reported, with its fix, before any password is checked.
  */
@@ -15,6 +16,7 @@ import {
   newSession,
   shouldTouch,
   type SessionRefusal,
+  type SessionStage,
 } from '../admin/index.js';
 import { checkOrigin, resolveRedirect } from '../http/index.js';
 import { clientIp, type Auth, type ConsoleDeps, type Ctx } from './context.js';
@@ -79,7 +81,8 @@ function renderLogin(ctx: Ctx, status: number, opts: { next: string; name?: stri
 export async function showLogin(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
   const next = safeNext(ctx, ctx.query.get('next'));
   const { auth } = await resolveAuth(ctx, deps, false);
-  if (auth) return redirect(ctx.res, link(ctx.settings, next));
+  // A half session may start over here (its next login replaces it); a full one has nothing to do.
+  if (auth?.kind === 'session' && auth.session.stage === 'full') return redirect(ctx.res, link(ctx.settings, next));
   const reason = ctx.query.get('reason');
   renderLogin(ctx, 200, { next, ...(reason !== null && NOTICES[reason] ? { notice: NOTICES[reason] } : {}) });
 }
@@ -118,15 +121,28 @@ export async function doLogin(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
     deps.log.info({ event: 'admin-login', result: 'fail', reason: admin ? 'bad-credentials' : 'unknown-admin', admin: name, client_ip: ip }, 'console login failed');
     return renderLogin(ctx, 401, { next, name, problem: { code: 'bad-credentials', message: 'Wrong admin name or password.' } });
   }
-  await deps.defence.succeeded(ip, name);
+  // With 2FA the password opens only a half session (two-factor.ts); the limits' success (which
+  // clears this client's failure count) waits for the second factor.
+  const totp = await deps.store.getTotp(admin.id);
+  const stage: SessionStage = totp.enabledAt !== null ? 'second-factor' : totp.required ? 'enrol' : 'full';
+  if (stage !== 'second-factor') await deps.defence.succeeded(ip, name);
   // A new id at every login, and the session this browser had (if any) ends: no fixation.
   const old = ctx.cookies.get(s.cookie.name);
   const oldHash = old === undefined ? null : hashSessionId(old);
   if (oldHash !== null) await deps.store.revokeSession(admin.id, oldHash);
-  const fresh = newSession({ adminId: admin.id, clientIp: ip, userAgent: ctx.req.headers['user-agent'] ?? '', now: ctx.now, policy: s.session });
+  const fresh = newSession({ adminId: admin.id, clientIp: ip, userAgent: ctx.req.headers['user-agent'] ?? '', now: ctx.now, policy: s.session, stage });
   await deps.store.createSession(fresh.record);
-  deps.log.info({ event: 'admin-login', result: 'ok', admin: admin.name, client_ip: ip }, 'console login');
-  redirect(ctx.res, link(s, next), { status: 303, cookies: [setCookie(s.cookie, fresh.id), clearCookie(s.checkCookie)] });
+  const cookies = [setCookie(s.cookie, fresh.id), clearCookie(s.checkCookie)];
+  if (stage === 'second-factor') {
+    deps.log.info({ event: 'admin-login', result: 'pending', reason: 'second-factor-needed', admin: admin.name, client_ip: ip }, 'console password accepted; second factor next');
+    return redirect(ctx.res, link(s, `/login/2fa?next=${encodeURIComponent(next)}`), { status: 303, cookies });
+  }
+  if (stage === 'enrol') {
+    deps.log.info({ event: 'admin-login', result: 'pending', reason: 'two-factor-enrolment-required', admin: admin.name, client_ip: ip }, 'console password accepted; 2FA is required and not set up');
+    return redirect(ctx.res, link(s, '/2fa'), { status: 303, cookies });
+  }
+  deps.log.info({ event: 'admin-login', result: 'ok', factor: 'password', admin: admin.name, client_ip: ip }, 'console login');
+  redirect(ctx.res, link(s, next), { status: 303, cookies });
 }
 
 export async function doLogout(ctx: Ctx, deps: ConsoleDeps): Promise<void> {

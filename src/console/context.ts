@@ -47,6 +47,8 @@ export interface ConsoleDeps {
     /** Same cost as verify, for unknown names (src/passwords dummyVerify). */
     dummyVerify(password: string): Promise<false>;
   };
+  /** The vault keyring for TOTP secrets; null: the vault is off, and 2FA cannot be set up. */
+  keyring: import('../vault/index.js').Keyring | null;
   log: import('../log/logger.js').Logger;
   clock?: () => Date;
 }

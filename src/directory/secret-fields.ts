@@ -7,9 +7,11 @@
  *
  * Each ciphertext is bound (AAD) to its table, its row id (which never changes, unlike an
  * address or a backend name) and its column, so a value copied to another row or field fails
- * to decrypt. All use the vault purpose `credentials`.
+ * to decrypt. Each names its vault purpose: `credentials` for what is handed to nginx and
+ * backends, `totp` for the console admins' TOTP seeds (a separate subkey, so a seed can never be
+ * opened as a credential or the other way round; src/vault/purposes.ts).
  */
-import type { Binding } from '../vault/index.js';
+import type { Binding, Purpose } from '../vault/index.js';
 
 export const SECRET_FIELDS = {
   'mailbox-credential': {
@@ -21,6 +23,7 @@ export const SECRET_FIELDS = {
     updatedAt: 'updated_at',
     /** Column that names the row for people: shown in listings, never secret. */
     ownerColumn: 'address',
+    purpose: 'credentials',
     what: 'reversible credential',
     setAgain: 'postern mailbox secret set <address>',
   },
@@ -30,10 +33,23 @@ export const SECRET_FIELDS = {
     changedAt: 'master_changed_at',
     updatedAt: null,
     ownerColumn: 'name',
+    purpose: 'credentials',
     what: 'master password',
     setAgain: 'postern backend master set <backend> --user <master user>',
   },
-} as const;
+  'admin-totp': {
+    table: 'admins',
+    column: 'totp_secret',
+    changedAt: 'totp_changed_at',
+    // admins.updated_at says when the password changed; a cleared seed does not touch it.
+    updatedAt: null,
+    ownerColumn: 'name',
+    purpose: 'totp',
+    what: 'TOTP secret',
+    // 2FA stays on after a reset (only recovery codes pass) until the operator resets it.
+    setAgain: 'postern admin 2fa reset <admin>, then the admin enrols again in the console',
+  },
+} as const satisfies Record<string, { purpose: Purpose } & Record<string, unknown>>;
 
 export type SecretField = keyof typeof SECRET_FIELDS;
 
@@ -61,7 +77,15 @@ export function masterSecretBinding(backendId: number): Binding {
   return secretBinding('backend-master', backendId);
 }
 
-/** `alice@example.com (reversible credential)`, `backend imap1 (master password)`: for listings. */
+/** What an admin's TOTP seed is bound to: the admin's row id. */
+export function totpSecretBinding(adminId: number): Binding {
+  return secretBinding('admin-totp', adminId);
+}
+
+/** `alice@example.com (reversible credential)`, `backend imap1 (master password)`, `admin root (TOTP secret)`: for listings. */
 export function describeSecretOwner(field: SecretField, owner: string): string {
-  return field === 'backend-master' ? `backend ${owner} (${SECRET_FIELDS[field].what})` : `${owner} (${SECRET_FIELDS[field].what})`;
+  const what = SECRET_FIELDS[field].what;
+  if (field === 'backend-master') return `backend ${owner} (${what})`;
+  if (field === 'admin-totp') return `admin ${owner} (${what})`;
+  return `${owner} (${what})`;
 }

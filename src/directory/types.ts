@@ -49,6 +49,7 @@ export {
   secretBinding,
   reversibleSecretBinding,
   masterSecretBinding,
+  totpSecretBinding,
   describeSecretOwner,
   type SecretField,
   type StoredSecret,

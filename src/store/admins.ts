@@ -1,8 +1,8 @@
 /**
  * Console administrators, their sessions and API tokens on the directory database
- * (migrations/0006-admins.ts). Names are lower-case; a password change revokes every session
- * of the admin in the same transaction, so no window exists where the old password's session
- * outlives it. Session ids and tokens arrive already hashed (src/admin/): nothing here can
+ * (migrations/0006-admins.ts; their second factor is in admin-totp.ts). Names are lower-case;
+ * a password change revokes every session of the admin in the same transaction, so no window
+ * exists where the old password's session outlives it. Session ids and tokens arrive already hashed (src/admin/): nothing here can
  * turn a row back into a cookie or a token.
  */
 import type { Selectable } from 'kysely';
@@ -12,6 +12,7 @@ import { checkStoredHash } from '../passwords/index.js';
 import { now, uniqueOr, type Store } from './rows.js';
 import type { AdminSessionsTable, AdminsTable } from './schema.js';
 import { normaliseName } from './validate.js';
+import { adminTotpStore } from './admin-totp.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const HASH = /^[0-9a-f]{64}$/;
@@ -45,7 +46,14 @@ function checkDigest(hex: string, what: string): string {
   return hex;
 }
 
-const toAdmin = (r: Selectable<AdminsTable>): Admin => ({ id: Number(r.id), name: r.name, createdAt: r.created_at, updatedAt: r.updated_at });
+export const toAdmin = (r: Selectable<AdminsTable>): Admin => ({
+  id: Number(r.id),
+  name: r.name,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  twoFactor: r.totp_enabled_at !== null ? 'on' : r.totp_secret !== null ? 'pending' : 'off',
+  twoFactorRequired: Number(r.totp_required) === 1,
+});
 
 const toSession = (r: Selectable<AdminSessionsTable>): SessionRecord => ({
   idHash: r.id_hash,
@@ -56,9 +64,11 @@ const toSession = (r: Selectable<AdminSessionsTable>): SessionRecord => ({
   clientIp: r.client_ip,
   userAgent: r.user_agent,
   revoked: Number(r.revoked) === 1,
+  // Anything unknown written by hand is a half session, never a full one.
+  stage: r.stage === 'full' || r.stage === 'enrol' ? r.stage : 'second-factor',
 });
 
-async function requireAdmin(s: Store, name: string): Promise<AdminWithHash> {
+export async function requireAdmin(s: Store, name: string): Promise<AdminWithHash> {
   const row = await s.db.selectFrom('admins').selectAll().where('name', '=', name).executeTakeFirst();
   if (!row) throw new DirectoryError('not-found', `admin "${name}" does not exist (see "postern admin list")`);
   return { ...toAdmin(row), passwordHash: row.password_hash };
@@ -85,6 +95,7 @@ const toToken = (r: TokenRow): ApiToken => ({
 
 export function createAdminStore(s: Store): AdminStore {
   return {
+    ...adminTotpStore(s),
     async addAdmin(input, passwordHash) {
       const name = parseAdminName(input);
       const hash = checkHash(passwordHash);
@@ -140,6 +151,7 @@ export function createAdminStore(s: Store): AdminStore {
           // Shown back as text; bounded so a client cannot fill the database through its header.
           user_agent: x.userAgent.slice(0, 300),
           revoked: 0,
+          stage: x.stage,
         })
         .execute();
     },

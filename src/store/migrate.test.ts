@@ -45,7 +45,7 @@ describe('openDirectory (sqlite)', () => {
     const raw = openSqlite(file);
     try {
       const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
-      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials', '0006-admins']);
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials', '0006-admins', '0007-admin-totp']);
     } finally {
       raw.close();
     }
@@ -71,12 +71,12 @@ describe('openDirectory (sqlite)', () => {
     const dir = await openDirectory({ kind: 'sqlite', path: file });
     await dir.close();
     const raw = openSqlite(file);
-    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0007-future-thing', '2030-01-01T00:00:00.000Z')`).run([]);
+    raw.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values ('0099-future-thing', '2030-01-01T00:00:00.000Z')`).run([]);
     raw.close();
     await assert.rejects(openDirectory({ kind: 'sqlite', path: file }), (err: unknown) => {
       assert.ok(err instanceof SchemaVersionError);
-      assert.match(err.message, /schema version 7 \(0007-future-thing\)/);
-      assert.match(err.message, /only knows schema version 6 \(0006-admins\)/);
+      assert.match(err.message, /schema version 99 \(0099-future-thing\)/);
+      assert.match(err.message, /only knows schema version 7 \(0007-admin-totp\)/);
       assert.match(err.message, /Upgrade Postern/);
       return true;
     });
@@ -104,7 +104,7 @@ describe('openDirectory (sqlite)', () => {
     const raw = openSqlite(file);
     try {
       const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
-      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials', '0006-admins']);
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials', '0006-admins', '0007-admin-totp']);
       const indexes = raw.prepare(`select name from sqlite_master where type = 'index' and tbl_name = 'bans' and name like 'bans_%' order by name`).all([]) as Array<{ name: string }>;
       assert.deepEqual(indexes.map((r) => r.name), ['bans_expires_at', 'bans_subject_expires_at']);
     } finally {

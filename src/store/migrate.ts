@@ -11,6 +11,7 @@ import * as m0003 from './migrations/0003-secrets.js';
 import * as m0004 from './migrations/0004-vault-canaries.js';
 import * as m0005 from './migrations/0005-backend-credentials.js';
 import * as m0006 from './migrations/0006-admins.js';
+import * as m0007 from './migrations/0007-admin-totp.js';
 
 interface MigrationModule {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,6 +28,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0004-vault-canaries', m0004],
   ['0005-backend-credentials', m0005],
   ['0006-admins', m0006],
+  ['0007-admin-totp', m0007],
 ];
 
 export const MIGRATION_TABLE = 'postern_migration';

@@ -1,6 +1,6 @@
 /**
  * Kysely's view of the directory tables (the shape migrations/0001-initial.ts,
- * 0002-bans.ts, 0003-secrets.ts, 0004-vault-canaries.ts, 0005-backend-credentials.ts and 0006-admins.ts create).
+ * 0002-bans.ts, 0003-secrets.ts, 0004-vault-canaries.ts, 0005-backend-credentials.ts, 0006-admins.ts and 0007-admin-totp.ts create).
  * Columns are plain text and integers on purpose: the same queries run on SQLite and,
  * later, PostgreSQL. Booleans are 0/1 integers, timestamps ISO-8601 UTC text, lists
  * comma-separated text.
@@ -119,6 +119,23 @@ export interface AdminsTable {
   password_hash: string;
   created_at: string;
   updated_at: string;
+  /** The TOTP seed as a vault ciphertext (purpose `totp`), never clear text; NULL when none. */
+  totp_secret: string | null;
+  totp_changed_at: string | null;
+  /** When enrolment was confirmed; NULL: 2FA off or still pending. */
+  totp_enabled_at: string | null;
+  /** The last accepted TOTP time step (replay refusal). */
+  totp_last_step: number | null;
+  totp_required: Generated<number>;
+}
+
+export interface AdminRecoveryCodesTable {
+  id: Generated<number>;
+  admin_id: number;
+  /** Hex SHA-256 of the normalised code (shown once, never stored). */
+  code_hash: string;
+  created_at: string;
+  used_at: string | null;
 }
 
 export interface AdminSessionsTable {
@@ -132,6 +149,8 @@ export interface AdminSessionsTable {
   client_ip: string;
   user_agent: string;
   revoked: number;
+  /** `full`, `second-factor` or `enrol` (src/admin/sessions.ts SessionStage). */
+  stage: Generated<string>;
 }
 
 export interface ApiTokensTable {
@@ -158,4 +177,5 @@ export interface DB {
   admins: AdminsTable;
   admin_sessions: AdminSessionsTable;
   api_tokens: ApiTokensTable;
+  admin_recovery_codes: AdminRecoveryCodesTable;
 }

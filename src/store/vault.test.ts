@@ -142,14 +142,14 @@ describe('vault store', () => {
     await withSecret('b@example.com', k2);
     await withSecret('c@example.com', k1);
     await withSecret('d@example.com', k10);
-    assert.deepEqual(await t.dir.clearSecretsOfKey('k1'), { 'mailbox-credential': 2, 'backend-master': 0 });
+    assert.deepEqual(await t.dir.clearSecretsOfKey('k1'), { 'mailbox-credential': 2, 'backend-master': 0, 'admin-totp': 0 });
     for (const a of ['a@example.com', 'c@example.com']) {
       const m = await t.dir.getMailbox(a);
       assert.equal(m?.reversibleSecret, null);
       assert.equal(m?.secretChangedAt, null);
     }
     assert.deepEqual(await t.dir.secretsPerKeyId(), new Map([['k2', 1], ['k10', 1]]));
-    assert.deepEqual(await t.dir.clearSecretsOfKey('k1'), { 'mailbox-credential': 0, 'backend-master': 0 });
+    assert.deepEqual(await t.dir.clearSecretsOfKey('k1'), { 'mailbox-credential': 0, 'backend-master': 0, 'admin-totp': 0 });
     await assert.rejects(t.dir.clearSecretsOfKey('K1%'), DirectoryError);
   });
 });

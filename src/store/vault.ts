@@ -4,8 +4,8 @@
  * keys status`. Engine-neutral Kysely only.
  *
  * Every query here covers every secret field of the registry (SECRET_FIELDS in
- * src/directory/secret-fields.ts): mailboxes' reversible credentials and backends' master
- * passwords. Table and column names come from that registry, never from input.
+ * src/directory/secret-fields.ts): mailboxes' reversible credentials, backends' master
+ * passwords and admins' TOTP secrets. Table and column names come from that registry, never from input.
  *
  * Counting reads the ciphertexts' headers, never decrypts: `pv1.<keyId>.` is at most 37
  * characters, so only that prefix (substr, the same in SQLite and PostgreSQL) of each secret is

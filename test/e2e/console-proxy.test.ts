@@ -5,7 +5,9 @@
  *   (b) under /gw/ with the prefix kept; (c) under /gw/ with the prefix stripped;
  *   (d) two proxy hops, the one in front of Postern alternating its source address between
  *       127.0.0.2 and 127.0.0.3 within one session, with session_binding = "exact" (SFTPGo #1691).
- * Each signs in, disables a mailbox through the console UI and signs out. Then: a forged
+ * Each signs in with the password, enrols TOTP through the console's pages (reading the key off
+ * the enrolment page as a person types it into an app), signs out, signs in again with the
+ * password and a TOTP code, disables a mailbox through the console UI and signs out. Then: a forged
  * X-Forwarded-For from an untrusted address, a cross-site form post, and markup shown as text.
  * Screenshots of the main pages go to test-artifacts/console/.
  */
@@ -19,6 +21,8 @@ import { artifactPath, launchChromium } from '../harness/browser.js';
 import { proxyHeaders, startHttpProxy, type HttpProxyHandle, type ProxyServer } from '../harness/http-proxy.js';
 import { startPostern, waitForLog, type PosternHandle } from '../harness/postern.js';
 import { hashPassword } from '../../src/passwords/index.js';
+import { totpCode, totpStep } from '../../src/admin/index.js';
+import { Secret } from 'otpauth';
 
 const ADMIN = 'root';
 const PASSWORD = 'correct horse battery';
@@ -70,11 +74,64 @@ async function startLayout(l: Layout): Promise<{ postern: PosternHandle; proxy: 
   return { postern, proxy, proxyPort, publicUrl: l.publicUrl(proxyPort) };
 }
 
-async function signIn(page: Page, publicUrl: string): Promise<void> {
+/** A layout's authenticator: the seed enrolled through the browser and the last step used. */
+interface Authenticator {
+  seed: Buffer;
+  lastStep: number;
+}
+
+/**
+ * A code Postern will take: the oldest step inside its ±1 window that is newer than the last one
+ * used (each step is accepted once), waiting for the clock when every step in the window is used.
+ */
+async function freshCode(auth: Authenticator): Promise<string> {
+  for (;;) {
+    const now = totpStep(new Date());
+    const step = [now - 1, now, now + 1].find((x) => x > auth.lastStep);
+    if (step !== undefined) {
+      auth.lastStep = step;
+      return totpCode(auth.seed, new Date(step * 30_000));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Password, then (with an authenticator) the second step; screenshots of the code page when named. */
+async function signIn(page: Page, publicUrl: string, auth: Authenticator | null, shot?: string): Promise<void> {
   await page.getByLabel('Admin name').fill(ADMIN);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  if (auth) {
+    await page.waitForURL((u) => u.href.startsWith(`${publicUrl}login/2fa`));
+    if (shot) await page.screenshot({ path: artifactPath('console', shot), fullPage: true });
+    await page.getByLabel(/Code from your authenticator app/).fill(await freshCode(auth));
+    await page.getByRole('button', { name: 'Verify' }).click();
+  }
   await page.waitForURL(`${publicUrl}mailboxes`);
+}
+
+/** Enrols TOTP through the console's pages as a person would; answers the authenticator. */
+async function enrolInBrowser(page: Page, publicUrl: string, shot: string): Promise<Authenticator> {
+  await page.getByRole('link', { name: 'Two-factor' }).click();
+  await page.waitForURL(`${publicUrl}2fa`);
+  await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+  await page.waitForURL(`${publicUrl}2fa`);
+  const key = (await page.locator('[data-role="totp-secret"]').textContent()) ?? '';
+  assert.match(key, /^[A-Z2-7]{4}( [A-Z2-7]{4})+$/, 'the key is shown in base32 for hand entry');
+  const uri = new URL((await page.locator('[data-role="totp-uri"]').getAttribute('href')) ?? '');
+  assert.equal(uri.searchParams.get('secret'), key.replace(/ /g, ''));
+  await page.screenshot({ path: artifactPath('console', `${shot}-2fa-enrol`), fullPage: true });
+  const auth: Authenticator = { seed: Buffer.from(Secret.fromBase32(key.replace(/ /g, '')).buffer), lastStep: -1 };
+  await page.getByLabel('Code from your authenticator app').fill(await freshCode(auth));
+  await page.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
+  const codes = page.locator('[data-role="recovery-codes"] li');
+  await codes.first().waitFor();
+  assert.equal(await codes.count(), 10, 'ten recovery codes, shown once');
+  await page.screenshot({ path: artifactPath('console', `${shot}-recovery-codes`), fullPage: true });
+  await page.getByRole('link', { name: 'I have saved them' }).click();
+  await page.locator('[data-role="two-factor-state"]').waitFor();
+  await page.screenshot({ path: artifactPath('console', `${shot}-2fa-on`), fullPage: true });
+  return auth;
 }
 
 async function mailboxEnabled(postern: PosternHandle, address: string): Promise<boolean | undefined> {
@@ -87,13 +144,19 @@ async function mailboxEnabled(postern: PosternHandle, address: string): Promise<
 }
 
 /** Sign in, disable bob through the UI (the page's script calls the API), look at sessions and diagnostics, sign out. */
-async function walkThrough(l: Layout, env: Awaited<ReturnType<typeof startLayout>>, context: BrowserContext): Promise<void> {
+async function walkThrough(l: Layout, env: Awaited<ReturnType<typeof startLayout>>, context: BrowserContext): Promise<Authenticator> {
   const { postern, publicUrl } = env;
   const page = await context.newPage();
   await page.goto(l.entry(env.proxyPort));
   await page.waitForURL((u) => u.href.startsWith(`${publicUrl}login`));
   await page.screenshot({ path: artifactPath('console', `${l.name}-login`), fullPage: true });
-  await signIn(page, publicUrl);
+  await signIn(page, publicUrl, null);
+  const auth = await enrolInBrowser(page, publicUrl, l.name);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL(`${publicUrl}login?reason=logged-out`);
+  await page.getByLabel('Admin name').waitFor();
+  await signIn(page, publicUrl, auth, `${l.name}-2fa-login`);
+  assert.ok(postern.logs.some((x) => x.event === 'admin-login' && x.result === 'ok' && x.factor === 'totp'), 'signed in with TOTP');
 
   const cookie = (await context.cookies()).find((c) => c.name === 'postern_admin');
   assert.ok(cookie, 'the session cookie is set');
@@ -126,6 +189,7 @@ async function walkThrough(l: Layout, env: Awaited<ReturnType<typeof startLayout
   await page.goto(`${publicUrl}mailboxes`);
   await page.waitForURL((u) => u.href.startsWith(`${publicUrl}login`));
   await page.close();
+  return auth;
 }
 
 const LAYOUTS: Layout[] = [
@@ -177,15 +241,15 @@ const LAYOUTS: Layout[] = [
   },
 ];
 
-const started = new Map<string, Awaited<ReturnType<typeof startLayout>>>();
+const started = new Map<string, Awaited<ReturnType<typeof startLayout>> & { auth?: Authenticator }>();
 
 for (const l of LAYOUTS) {
-  test(`layout ${l.name}: sign in, disable a mailbox, sign out`, async () => {
-    const env = await startLayout(l);
+  test(`layout ${l.name}: enrol TOTP, sign in with it, disable a mailbox, sign out`, async () => {
+    const env: Awaited<ReturnType<typeof startLayout>> & { auth?: Authenticator } = await startLayout(l);
     started.set(l.name, env);
     const context = await browser.newContext();
     try {
-      await walkThrough(l, env, context);
+      env.auth = await walkThrough(l, env, context);
     } finally {
       await context.close();
     }
@@ -245,7 +309,7 @@ describe('attacks', () => {
     try {
       const page = await context.newPage();
       await page.goto(`${env.publicUrl}login`);
-      await signIn(page, env.publicUrl);
+      await signIn(page, env.publicUrl, env.auth ?? null);
       // Another site on the same host (another port): SameSite=Strict still sends the cookie, so the Origin check must refuse.
       const action = `${env.publicUrl}mailboxes/${encodeURIComponent('carol@example.com')}/state`;
       evil = createServer((_req, res) => {
@@ -277,10 +341,10 @@ describe('attacks', () => {
     try {
       const other = await hostile.newPage();
       await other.goto(`${env.publicUrl}login`);
-      await signIn(other, env.publicUrl);
+      await signIn(other, env.publicUrl, env.auth ?? null);
       const page = await context.newPage();
       await page.goto(`${env.publicUrl}login`);
-      await signIn(page, env.publicUrl);
+      await signIn(page, env.publicUrl, env.auth ?? null);
       const odd = page.locator('tr', { has: page.getByRole('rowheader', { name: ODD, exact: true }) });
       await odd.getByRole('button', { name: `Disable ${ODD}` }).click();
       await odd.getByText('Disabled', { exact: true }).waitFor();
