@@ -122,7 +122,8 @@ export interface KeysStatusReport {
   missing: Array<{ id: string; secrets: number }>;
 }
 
-export async function keysStatus(keyring: Keyring | null, store: VaultStore): Promise<KeysStatusReport> {
+/** The report `postern keys status` prints and the console's Keys page shows (ids and counts only). */
+export async function keysStatus(keyring: Keyring | null, store: Pick<VaultStore, 'listCanaries' | 'secretsPerKeyId'>): Promise<KeysStatusReport> {
   const [counts, stored] = await Promise.all([store.secretsPerKeyId(), store.listCanaries()]);
   const n = (id: string): number => counts.get(id) ?? 0;
   const keys: KeyStatus[] = [];

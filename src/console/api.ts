@@ -10,7 +10,7 @@ import { linkTo } from '../http/index.js';
 import type { Ctx, ConsoleDeps } from './context.js';
 import { diagnosticsView } from './diagnostics.js';
 import { readJson, sendJson } from './http-io.js';
-import { listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
+import { keysReport, liftBans, listBansInForce, listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
 
 /** The schemas the document names, each under its id in components.schemas. */
 const registry = z.registry<{ id: string }>();
@@ -52,6 +52,34 @@ const TwoFactor = z
   })
   .describe('the second factor of the signed-in admin; never the TOTP secret or a recovery code')
   .register(registry, { id: 'TwoFactor' });
+const Ban = z
+  .object({
+    id: z.number().int(),
+    kind: z.enum(['ip', 'subnet', 'account']),
+    subject: z.string().describe('an IP address, a CIDR network or a mailbox address'),
+    reason: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+  })
+  .register(registry, { id: 'Ban' });
+const Keys = z
+  .object({
+    vault: z.enum(['on', 'off']).describe('off: no keys are configured in vault.keys'),
+    active: z.string().nullable(),
+    keys: z.array(
+      z.object({
+        id: z.string(),
+        state: z.enum(['active', 'decrypt-only', 'retired', 'missing']).describe('missing: stored data names the key id but vault.keys lacks it'),
+        secrets: z.number().int().describe('stored secrets encrypted with this key'),
+        canary: z.enum(['proven', 'no-canary', 'wrong-key', 'missing', 'retired']),
+        retirable: z.boolean().describe('not active and no stored secret uses it'),
+        verdict: z.string(),
+      }),
+    ),
+    missing: z.array(z.object({ id: z.string(), secrets: z.number().int() })),
+  })
+  .describe('the report of `postern keys status`: ids, states and counts, never key material')
+  .register(registry, { id: 'Keys' });
 const Diagnostics = z.record(z.string(), z.unknown()).describe('what Postern resolved for this request (see the diagnostics page)').register(registry, { id: 'Diagnostics' });
 
 export function apiError(ctx: Ctx, status: number, code: string, message: string): void {
@@ -111,6 +139,18 @@ export const API_ROUTES: ReadonlyArray<{ method: string; path: RegExp; run: Hand
       sendJson(ctx.res, 200, { state: t.enabledAt !== null ? 'on' : t.secret !== null ? 'pending' : 'off', required: t.required, enabledAt: t.enabledAt, recoveryCodesLeft: t.recoveryCodesLeft });
     },
   },
+  { method: 'GET', path: /^\/api\/v1\/bans$/, run: async (ctx, deps) => sendJson(ctx.res, 200, await listBansInForce(deps.store)) },
+  {
+    method: 'DELETE',
+    path: /^\/api\/v1\/bans\/([^/]+)$/,
+    run: async (ctx, deps, [subject]) => {
+      const n = await liftBans(deps.store, subject ?? '');
+      if (n === 0) return apiError(ctx, 404, 'ban-not-found', `no ban in force on ${JSON.stringify(subject)} (see GET /api/v1/bans)`);
+      deps.log.info({ event: 'admin-ban-lifted', admin: ctx.auth!.admin.name, subject, lifted: n, via: ctx.auth!.kind, client_ip: ctx.fwd.clientIp }, 'ban lifted from the console');
+      sendJson(ctx.res, 200, { lifted: n });
+    },
+  },
+  { method: 'GET', path: /^\/api\/v1\/keys$/, run: async (ctx, deps) => sendJson(ctx.res, 200, await keysReport(deps.keyring, deps.store)) },
   { method: 'GET', path: /^\/api\/v1\/diagnostics$/, run: async (ctx) => sendJson(ctx.res, 200, diagnosticsView(ctx)) },
 ];
 
@@ -165,6 +205,15 @@ export function openApiDocument(ctx: Ctx): unknown {
           responses: { '200': { description: 'the mailbox after the change', content: json(ref('Mailbox')) }, '400': { description: 'invalid body', content: json(ref('Problem')) }, '404': { description: 'no such mailbox', content: json(ref('Problem')) }, ...errors },
         },
       },
+      '/bans': { get: { summary: 'The bans in force', responses: { '200': { description: 'newest first', content: json({ type: 'array', items: ref('Ban') }) }, ...errors } } },
+      '/bans/{subject}': {
+        delete: {
+          summary: 'Lift every ban in force on a subject (any kind)',
+          parameters: [{ name: 'subject', in: 'path', required: true, schema: { type: 'string' }, description: 'an IP address, a CIDR network (its "/" as %2F) or a mailbox address, percent-encoded' }],
+          responses: { '200': { description: 'how many bans were lifted', content: json({ type: 'object', properties: { lifted: { type: 'integer' } }, required: ['lifted'] }) }, '404': { description: 'no ban in force on that subject', content: json(ref('Problem')) }, ...errors },
+        },
+      },
+      '/keys': { get: { summary: 'The vault keys, as `postern keys status` reports them', responses: { '200': { description: 'ids, states and counts; never key material', content: json(ref('Keys')) }, ...errors } } },
       '/2fa': { get: { summary: 'My second factor (state, whether required, recovery codes left)', responses: { '200': { description: 'never the secret or a code', content: json(ref('TwoFactor')) }, ...errors } } },
       '/diagnostics': { get: { summary: 'What Postern resolved for this request', responses: { '200': { description: 'see the console diagnostics page', content: json(ref('Diagnostics')) }, ...errors } } },
     },

@@ -204,7 +204,7 @@ describe('console over HTTP', () => {
     const doc = JSON.parse(r.body);
     assert.equal(doc.openapi, '3.1.0');
     assert.equal(doc.servers[0].url, 'http://console.test/gw/api/v1');
-    assert.deepEqual(Object.keys(doc.paths).sort(), ['/2fa', '/diagnostics', '/mailboxes', '/mailboxes/{address}', '/session', '/sessions', '/sessions/{id}']);
+    assert.deepEqual(Object.keys(doc.paths).sort(), ['/2fa', '/bans', '/bans/{subject}', '/diagnostics', '/keys', '/mailboxes', '/mailboxes/{address}', '/session', '/sessions', '/sessions/{id}']);
     assert.deepEqual(doc.components.schemas.MailboxPatch, { type: 'object', properties: { enabled: { type: 'boolean' } }, additionalProperties: false });
   });
 

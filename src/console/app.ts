@@ -16,9 +16,10 @@ import type { ConsoleDeps, Ctx } from './context.js';
 import { diagnosticsView } from './diagnostics.js';
 import { BodyError, baseHeaders, clearCookie, parseCookies, readForm, redirect, sendHtml, sendJson, sendText } from './http-io.js';
 import type { ConnectionInfo } from './listener.js';
-import { listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
+import { keysReport, liftBans, listBansInForce, listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
 import { changeTwoFactor, confirmEnrolment, showSecondFactor, showTwoFactor, startEnrolment, submitSecondFactor } from './two-factor.js';
 import type { SessionStage } from '../admin/index.js';
+import { bansPage, keysPage } from './views/bans-keys.js';
 import { link } from './views/layout.js';
 import { diagnosticsPage, errorPage, mailboxesPage, sessionsPage } from './views/pages.js';
 
@@ -64,6 +65,29 @@ const PAGES: ReadonlyArray<{ method: string; path: RegExp; run: PageHandler; sta
       redirect(ctx.res, link(ctx.settings, `/mailboxes?changed=${encodeURIComponent(m.address)}&enabled=${m.enabled ? 1 : 0}`), { status: 303 });
     },
   },
+  {
+    method: 'GET',
+    path: /^\/bans$/,
+    run: async (ctx, deps) => {
+      const lifted = ctx.query.get('lifted');
+      const n = Number(ctx.query.get('n') ?? '1');
+      const flash = lifted === null ? undefined : `Lifted ${n} ${n === 1 ? 'ban' : 'bans'} on ${lifted}.`;
+      sendHtml(ctx.res, 200, bansPage(ctx.settings, who(ctx), await listBansInForce(deps.store), flash));
+    },
+  },
+  {
+    // The subject travels in the form, not the path: a CIDR's "/" would not survive every proxy.
+    method: 'POST',
+    path: /^\/bans\/lift$/,
+    run: async (ctx, deps, _p, form) => {
+      const subject = form?.get('subject') ?? '';
+      const n = await liftBans(deps.store, subject);
+      if (n === 0) return problem(ctx, 404, { code: 'ban-not-found', message: `no ban in force on ${JSON.stringify(subject)}`, fix: 'reload the bans page: it may have ended or been lifted already' });
+      deps.log.info({ event: 'admin-ban-lifted', admin: ctx.auth!.admin.name, subject, lifted: n, via: 'form', client_ip: ctx.fwd.clientIp }, 'ban lifted from the console');
+      redirect(ctx.res, link(ctx.settings, `/bans?lifted=${encodeURIComponent(subject)}&n=${n}`), { status: 303 });
+    },
+  },
+  { method: 'GET', path: /^\/keys$/, run: async (ctx, deps) => sendHtml(ctx.res, 200, keysPage(ctx.settings, who(ctx), await keysReport(deps.keyring, deps.store))) },
   {
     method: 'GET',
     path: /^\/sessions$/,

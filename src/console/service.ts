@@ -1,15 +1,21 @@
 /**
  * The console's operations, shared by its HTML pages and its REST API so both do exactly the
  * same thing: mailboxes as the console shows them (never a hash or a secret), enabling and
- * disabling them, and one's own sessions with their revocation.
+ * disabling them, one's own sessions with their revocation, the bans in force with lifting,
+ * and the vault's keys as `postern keys status` reports them (ids and counts, never material).
  */
 import { describeBrowser, sessionHandle, type AdminStore, type SessionRecord } from '../admin/index.js';
+import { keysStatus, type KeysStatusReport } from '../app/vault-check.js';
 import type { DirectoryAdmin, Mailbox } from '../directory/types.js';
 import { schemeOf } from '../passwords/index.js';
+import type { BanAdmin } from '../store/index.js';
+import type { Keyring } from '../vault/index.js';
 import type { Auth } from './context.js';
 
 /** What the console needs from the directory database. */
-export type ConsoleStore = AdminStore & Pick<DirectoryAdmin, 'listMailboxes' | 'getMailbox' | 'changeMailbox'>;
+export type ConsoleStore = AdminStore &
+  Pick<DirectoryAdmin, 'listMailboxes' | 'getMailbox' | 'changeMailbox' | 'listCanaries' | 'secretsPerKeyId'> &
+  Pick<BanAdmin, 'listBans' | 'liftBans'>;
 
 export interface MailboxView {
   address: string;
@@ -79,4 +85,28 @@ export async function revokeOwnSession(store: ConsoleStore, auth: Auth, handle: 
   if (!target) return { revoked: false, current: false };
   const revoked = await store.revokeSession(auth.admin.id, target.idHash);
   return { revoked, current: auth.kind === 'session' && auth.session.idHash === target.idHash };
+}
+
+export interface BanView {
+  id: number;
+  kind: 'ip' | 'subnet' | 'account';
+  subject: string;
+  reason: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** The bans in force now, newest first (as `postern bans list`). */
+export async function listBansInForce(store: ConsoleStore): Promise<BanView[]> {
+  return (await store.listBans()).map((b) => ({ id: b.id, kind: b.kind, subject: b.subject, reason: b.reason, createdAt: b.createdAt, expiresAt: b.expiresAt }));
+}
+
+/** Lifts every ban in force on `subject` (any kind); how many were lifted. */
+export async function liftBans(store: ConsoleStore, subject: string): Promise<number> {
+  return store.liftBans(subject);
+}
+
+/** The same report as `postern keys status` (src/app/vault-check.ts keysStatus). */
+export async function keysReport(keyring: Keyring | null, store: ConsoleStore): Promise<KeysStatusReport> {
+  return keysStatus(keyring, store);
 }

@@ -7,7 +7,8 @@
  *       127.0.0.2 and 127.0.0.3 within one session, with session_binding = "exact" (SFTPGo #1691).
  * Each signs in with the password, enrols TOTP through the console's pages (reading the key off
  * the enrolment page as a person types it into an app), signs out, signs in again with the
- * password and a TOTP code, disables a mailbox through the console UI and signs out. Then: a forged
+ * password and a TOTP code, disables a mailbox through the console UI and signs out; layout (c)
+ * also lifts a ban (made with the CLI) with the Bans page's button and reads the Keys page. Then: a forged
  * X-Forwarded-For from an untrusted address, a cross-site form post, and markup shown as text.
  * Screenshots of the main pages go to test-artifacts/console/.
  */
@@ -143,6 +144,38 @@ async function mailboxEnabled(postern: PosternHandle, address: string): Promise<
   }
 }
 
+/** The layout whose walk-through also lifts a ban on the Bans page and looks at the Keys page. */
+const BANS_AND_KEYS_LAYOUT = 'c-subpath-stripped';
+
+/** A ban made with the CLI, lifted with the page's button (from the keyboard); then the Keys page. */
+async function bansAndKeys(page: Page, env: Awaited<ReturnType<typeof startLayout>>, name: string): Promise<void> {
+  const { postern, publicUrl } = env;
+  const reason = '<b>guessing</b> from e2e';
+  const added = await postern.cli(['bans', 'add', '192.0.2.7', '--kind', 'ip', '--for', '2h', '--reason', reason]);
+  assert.equal(added.code, 0, added.stderr);
+  await page.getByRole('link', { name: 'Bans' }).click();
+  await page.waitForURL(`${publicUrl}bans`);
+  const row = page.locator('tr', { has: page.getByRole('rowheader', { name: '192.0.2.7', exact: true }) });
+  await row.getByText(reason).waitFor();
+  assert.equal(await page.locator('b', { hasText: 'guessing' }).count(), 0, 'the reason is text, not markup');
+  await page.screenshot({ path: artifactPath('console', `${name}-bans`), fullPage: true });
+  await row.getByRole('button', { name: 'Lift the ban on 192.0.2.7' }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL((u) => u.href.startsWith(`${publicUrl}bans?lifted=`));
+  await page.getByText('No one is banned.').waitFor();
+  const listed = await postern.cli(['bans', 'list']);
+  assert.equal(listed.stdout.trim(), 'no bans in force', 'the button lifted the ban in the directory');
+  assert.ok(postern.logs.some((x) => x.event === 'admin-ban-lifted' && x.subject === '192.0.2.7'));
+
+  await page.getByRole('link', { name: 'Keys' }).click();
+  await page.waitForURL(`${publicUrl}keys`);
+  const k1 = page.locator('tr[data-key="k1"]');
+  assert.equal(await k1.locator('[data-role="state"]').textContent(), 'active');
+  assert.equal(await k1.locator('[data-role="secrets"]').textContent(), '1', "the TOTP key enrolled above is k1's one secret");
+  assert.equal(await k1.locator('[data-role="retirable"]').textContent(), 'no');
+  await page.screenshot({ path: artifactPath('console', `${name}-keys`), fullPage: true });
+}
+
 /** Sign in, disable bob through the UI (the page's script calls the API), look at sessions and diagnostics, sign out. */
 async function walkThrough(l: Layout, env: Awaited<ReturnType<typeof startLayout>>, context: BrowserContext): Promise<Authenticator> {
   const { postern, publicUrl } = env;
@@ -170,6 +203,8 @@ async function walkThrough(l: Layout, env: Awaited<ReturnType<typeof startLayout
   await page.reload();
   await bob.getByRole('button', { name: 'Enable bob@example.com' }).waitFor();
   await page.screenshot({ path: artifactPath('console', `${l.name}-mailboxes`), fullPage: true });
+
+  if (l.name === BANS_AND_KEYS_LAYOUT) await bansAndKeys(page, env, l.name);
 
   await page.getByRole('link', { name: 'Sessions' }).click();
   await page.waitForURL(`${publicUrl}sessions`);

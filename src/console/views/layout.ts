@@ -12,7 +12,7 @@ export interface PageFrame {
   settings: AdminSettings;
   title: string;
   /** The navigation entry to mark as current. */
-  section?: 'mailboxes' | 'sessions' | 'two-factor' | 'diagnostics';
+  section?: 'mailboxes' | 'bans' | 'keys' | 'sessions' | 'two-factor' | 'diagnostics';
   /** Present when someone is signed in; `limited`: a half session (no navigation, only log out). */
   admin?: { name: string; csrf: string | null; limited?: boolean };
 }
@@ -50,7 +50,7 @@ ${f.admin?.csrf ? html`<meta name="postern-csrf" content="${f.admin.csrf}">` : '
 <header class="top">
   <a class="brand" href="${link(s, '/')}"><span class="logo" aria-hidden="true">P</span> Postern <span class="muted">admin</span></a>
   ${f.admin
-    ? html`${f.admin.limited ? '' : html`<nav aria-label="Main">${nav('mailboxes', 'Mailboxes', '/mailboxes')}${nav('sessions', 'Sessions', '/sessions')}${nav('two-factor', 'Two-factor', '/2fa')}${nav('diagnostics', 'Diagnostics', '/diagnostics')}</nav>`}
+    ? html`${f.admin.limited ? '' : html`<nav aria-label="Main">${nav('mailboxes', 'Mailboxes', '/mailboxes')}${nav('bans', 'Bans', '/bans')}${nav('keys', 'Keys', '/keys')}${nav('sessions', 'Sessions', '/sessions')}${nav('two-factor', 'Two-factor', '/2fa')}${nav('diagnostics', 'Diagnostics', '/diagnostics')}</nav>`}
   <div class="who">Signed in as <strong>${f.admin.name}</strong>
     <form method="post" action="${link(s, '/logout')}">${csrfField(f.admin.csrf)}<button type="submit" class="button subtle">Log out</button></form>
   </div>`
