@@ -8,7 +8,7 @@ import { adminSettings, createLoginDefence, type AdminSettings } from '../admin/
 import { createConsoleServer, type ConsoleServer } from '../console/index.js';
 import { createMemoryCounters } from '../defence/memory-counters.js';
 import type { Logger } from '../log/logger.js';
-import { dummyVerify, verifyPassword } from '../passwords/index.js';
+import { HashPoolOverloaded } from '../passwords/index.js';
 import type { Runtime } from './runtime.js';
 
 export interface RunningConsole {
@@ -24,9 +24,15 @@ export async function startConsole(cfg: Config, rt: Runtime, log: Logger): Promi
     settings,
     store: rt.directory,
     defence: createLoginDefence(settings.login, createMemoryCounters({ maxKeys: 50_000, maxMembers: 1000 })),
+    // The auth endpoint's bounded hash pool: console logins cannot starve mail logins of it.
+    // A hash Postern cannot check is a failed login; a saturated pool is an error, never "wrong".
     passwords: {
-      verify: (stored, pw) => verifyPassword(stored, Buffer.from(pw, 'utf8')).catch(() => false),
-      dummyVerify: (pw) => dummyVerify(Buffer.from(pw, 'utf8'), rt.argon2),
+      verify: (stored, pw) =>
+        rt.passwords.verify(stored, Buffer.from(pw, 'utf8')).catch((err: unknown) => {
+          if (err instanceof HashPoolOverloaded) throw err;
+          return false;
+        }),
+      dummyVerify: (pw) => rt.passwords.dummyVerify(Buffer.from(pw, 'utf8')),
     },
     keyring: cfg.keyring,
     log,

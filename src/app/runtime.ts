@@ -4,7 +4,7 @@
  * server would.
  */
 import type { Config } from '../config/load.js';
-import { createDecider, type Decider, type Outcome } from '../decision/decide.js';
+import { createDecider, type Decider, type Outcome, type PasswordVerifier } from '../decision/decide.js';
 import { createResolver, type Resolver } from '../dns/resolver.js';
 import type { Logger } from '../log/logger.js';
 import { createCredentialCache, type CacheEntry } from '../cache/credential-cache.js';
@@ -20,6 +20,8 @@ export interface Runtime {
   directory: DirectoryWithBans;
   resolver: Resolver;
   decide: Decider;
+  /** Password checks through the one bounded hash pool, for every listener (auth and console). */
+  passwords: PasswordVerifier;
   argon2: Argon2Params;
   close(): Promise<void>;
 }
@@ -68,6 +70,10 @@ export async function openRuntime(cfg: Config, opts: { log: Logger; dryRun?: boo
     negativeTtlSeconds: cfg.cache.negative_ttl_seconds,
     staleSeconds: cfg.cache.stale_seconds,
   });
+  const passwords: PasswordVerifier = {
+    verify: (stored, pw) => pool.run(() => verifyPassword(stored, pw)),
+    dummyVerify: (pw) => pool.run(() => dummyVerify(pw, params)),
+  };
   const defence = createDefence(defenceSettings(cfg), {
     bans: directory,
     counters: createMemoryCounters({ maxKeys: 200_000, maxMembers: 1000 }),
@@ -79,10 +85,7 @@ export async function openRuntime(cfg: Config, opts: { log: Logger; dryRun?: boo
     ...(cache ? { cache } : {}),
     admitsAccount: (mailbox, req) => defence.admitsAccount(mailbox, req),
     keyring: cfg.keyring,
-    passwords: {
-      verify: (stored, pw) => pool.run(() => verifyPassword(stored, pw)),
-      dummyVerify: (pw) => pool.run(() => dummyVerify(pw, params)),
-    },
+    passwords,
     settings: {
       failureWaitSeconds: cfg.auth.failure_wait_seconds,
       maxAttempts: cfg.auth.max_attempts,
@@ -91,7 +94,7 @@ export async function openRuntime(cfg: Config, opts: { log: Logger; dryRun?: boo
     },
   });
   const decide = defended(engine, defence, { log: opts.log, record: !opts.dryRun });
-  return { directory, resolver, decide, argon2: params, close: () => directory.close() };
+  return { directory, resolver, decide, passwords, argon2: params, close: () => directory.close() };
 }
 
 /**

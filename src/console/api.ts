@@ -5,12 +5,13 @@
  * Errors are `{ "error": { "code", "message" } }` with a stable code.
  */
 import { z } from 'zod';
+import { keysStatus } from '../app/vault-check.js';
 import { DirectoryError } from '../directory/types.js';
 import { linkTo } from '../http/index.js';
 import type { Ctx, ConsoleDeps } from './context.js';
 import { diagnosticsView } from './diagnostics.js';
 import { readJson, sendJson } from './http-io.js';
-import { keysReport, liftBans, listBansInForce, listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
+import { listBansInForce, listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
 
 /** The schemas the document names, each under its id in components.schemas. */
 const registry = z.registry<{ id: string }>();
@@ -144,13 +145,13 @@ export const API_ROUTES: ReadonlyArray<{ method: string; path: RegExp; run: Hand
     method: 'DELETE',
     path: /^\/api\/v1\/bans\/([^/]+)$/,
     run: async (ctx, deps, [subject]) => {
-      const n = await liftBans(deps.store, subject ?? '');
+      const n = await deps.store.liftBans(subject ?? '');
       if (n === 0) return apiError(ctx, 404, 'ban-not-found', `no ban in force on ${JSON.stringify(subject)} (see GET /api/v1/bans)`);
       deps.log.info({ event: 'admin-ban-lifted', admin: ctx.auth!.admin.name, subject, lifted: n, via: ctx.auth!.kind, client_ip: ctx.fwd.clientIp }, 'ban lifted from the console');
       sendJson(ctx.res, 200, { lifted: n });
     },
   },
-  { method: 'GET', path: /^\/api\/v1\/keys$/, run: async (ctx, deps) => sendJson(ctx.res, 200, await keysReport(deps.keyring, deps.store)) },
+  { method: 'GET', path: /^\/api\/v1\/keys$/, run: async (ctx, deps) => sendJson(ctx.res, 200, await keysStatus(deps.keyring, deps.store)) },
   { method: 'GET', path: /^\/api\/v1\/diagnostics$/, run: async (ctx) => sendJson(ctx.res, 200, diagnosticsView(ctx)) },
 ];
 

@@ -8,6 +8,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkOrigin, headerPairs, mapRequestPath, resolveForwarded } from '../http/index.js';
+import { equalSecrets } from '../crypto/compare.js';
+import { keysStatus } from '../app/vault-check.js';
 import { DirectoryError } from '../directory/types.js';
 import { API_ROUTES, apiError, directoryStatus, openApiDocument } from './api.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
@@ -16,7 +18,7 @@ import type { ConsoleDeps, Ctx } from './context.js';
 import { diagnosticsView } from './diagnostics.js';
 import { BodyError, baseHeaders, clearCookie, parseCookies, readForm, redirect, sendHtml, sendJson, sendText } from './http-io.js';
 import type { ConnectionInfo } from './listener.js';
-import { keysReport, liftBans, listBansInForce, listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
+import { listBansInForce, listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
 import { changeTwoFactor, confirmEnrolment, showSecondFactor, showTwoFactor, startEnrolment, submitSecondFactor } from './two-factor.js';
 import type { SessionStage } from '../admin/index.js';
 import { bansPage, keysPage } from './views/bans-keys.js';
@@ -81,13 +83,13 @@ const PAGES: ReadonlyArray<{ method: string; path: RegExp; run: PageHandler; sta
     path: /^\/bans\/lift$/,
     run: async (ctx, deps, _p, form) => {
       const subject = form?.get('subject') ?? '';
-      const n = await liftBans(deps.store, subject);
+      const n = await deps.store.liftBans(subject);
       if (n === 0) return problem(ctx, 404, { code: 'ban-not-found', message: `no ban in force on ${JSON.stringify(subject)}`, fix: 'reload the bans page: it may have ended or been lifted already' });
       deps.log.info({ event: 'admin-ban-lifted', admin: ctx.auth!.admin.name, subject, lifted: n, via: 'form', client_ip: ctx.fwd.clientIp }, 'ban lifted from the console');
       redirect(ctx.res, link(ctx.settings, `/bans?lifted=${encodeURIComponent(subject)}&n=${n}`), { status: 303 });
     },
   },
-  { method: 'GET', path: /^\/keys$/, run: async (ctx, deps) => sendHtml(ctx.res, 200, keysPage(ctx.settings, who(ctx), await keysReport(deps.keyring, deps.store))) },
+  { method: 'GET', path: /^\/keys$/, run: async (ctx, deps) => sendHtml(ctx.res, 200, keysPage(ctx.settings, who(ctx), await keysStatus(deps.keyring, deps.store))) },
   {
     method: 'GET',
     path: /^\/sessions$/,
@@ -217,7 +219,7 @@ async function dispatch(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
   if (unsafe && found.auth.kind === 'session') {
     if (!api) form = await readForm(ctx.req);
     const sent = api ? ctx.req.headers['x-csrf-token'] : form?.get('csrf');
-    if (sent !== found.auth.csrf) {
+    if (typeof sent !== 'string' || !equalSecrets(sent, found.auth.csrf)) {
       deps.log.info({ event: 'admin-refused', reason: 'csrf-token-mismatch', method, path, client_ip: ctx.fwd.clientIp }, 'missing or wrong CSRF token');
       const p = { code: 'csrf-token-mismatch', message: 'the request did not carry this session\'s CSRF token', fix: 'reload the page and try again' };
       return api ? apiError(ctx, 403, p.code, `${p.message}: send the X-CSRF-Token header (GET /api/v1/session gives it)`) : problem(ctx, 403, p);

@@ -15,6 +15,7 @@ import {
   hashSessionId,
   newSession,
   shouldTouch,
+  type Admin,
   type SessionRefusal,
   type SessionStage,
 } from '../admin/index.js';
@@ -130,8 +131,7 @@ export async function doLogin(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
   const old = ctx.cookies.get(s.cookie.name);
   const oldHash = old === undefined ? null : hashSessionId(old);
   if (oldHash !== null) await deps.store.revokeSession(admin.id, oldHash);
-  const fresh = newSession({ adminId: admin.id, clientIp: ip, userAgent: ctx.req.headers['user-agent'] ?? '', now: ctx.now, policy: s.session, stage });
-  await deps.store.createSession(fresh.record);
+  const fresh = await startSession(ctx, deps, admin, stage);
   const cookies = [setCookie(s.cookie, fresh.id), clearCookie(s.checkCookie)];
   if (stage === 'second-factor') {
     deps.log.info({ event: 'admin-login', result: 'pending', reason: 'second-factor-needed', admin: admin.name, client_ip: ip }, 'console password accepted; second factor next');
@@ -143,6 +143,13 @@ export async function doLogin(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
   }
   deps.log.info({ event: 'admin-login', result: 'ok', factor: 'password', admin: admin.name, client_ip: ip }, 'console login');
   redirect(ctx.res, link(s, next), { status: 303, cookies });
+}
+
+/** A new session with a new random id for this browser; only the id's hash is stored. */
+export async function startSession(ctx: Ctx, deps: ConsoleDeps, admin: Admin, stage: SessionStage = 'full'): Promise<{ id: string; csrf: string }> {
+  const fresh = newSession({ adminId: admin.id, clientIp: clientIp(ctx), userAgent: ctx.req.headers['user-agent'] ?? '', now: ctx.now, policy: ctx.settings.session, stage });
+  await deps.store.createSession(fresh.record);
+  return { id: fresh.id, csrf: csrfToken(fresh.id) };
 }
 
 export async function doLogout(ctx: Ctx, deps: ConsoleDeps): Promise<void> {

@@ -1,15 +1,13 @@
 /**
  * The console's operations, shared by its HTML pages and its REST API so both do exactly the
  * same thing: mailboxes as the console shows them (never a hash or a secret), enabling and
- * disabling them, one's own sessions with their revocation, the bans in force with lifting,
- * and the vault's keys as `postern keys status` reports them (ids and counts, never material).
+ * disabling them, one's own sessions with their revocation, and the bans in force. (Lifting a
+ * ban and the keys report are the store's liftBans and vault-check.ts keysStatus, called as they are.)
  */
 import { describeBrowser, sessionHandle, type AdminStore, type SessionRecord } from '../admin/index.js';
-import { keysStatus, type KeysStatusReport } from '../app/vault-check.js';
 import type { DirectoryAdmin, Mailbox } from '../directory/types.js';
 import { schemeOf } from '../passwords/index.js';
 import type { BanAdmin } from '../store/index.js';
-import type { Keyring } from '../vault/index.js';
 import type { Auth } from './context.js';
 
 /** What the console needs from the directory database. */
@@ -99,14 +97,4 @@ export interface BanView {
 /** The bans in force now, newest first (as `postern bans list`). */
 export async function listBansInForce(store: ConsoleStore): Promise<BanView[]> {
   return (await store.listBans()).map((b) => ({ id: b.id, kind: b.kind, subject: b.subject, reason: b.reason, createdAt: b.createdAt, expiresAt: b.expiresAt }));
-}
-
-/** Lifts every ban in force on `subject` (any kind); how many were lifted. */
-export async function liftBans(store: ConsoleStore, subject: string): Promise<number> {
-  return store.liftBans(subject);
-}
-
-/** The same report as `postern keys status` (src/app/vault-check.ts keysStatus). */
-export async function keysReport(keyring: Keyring | null, store: ConsoleStore): Promise<KeysStatusReport> {
-  return keysStatus(keyring, store);
 }

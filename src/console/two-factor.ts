@@ -15,11 +15,9 @@
  */
 import {
   checkTotp,
-  csrfToken,
   hashRecoveryCode,
   looksLikeRecoveryCode,
   newRecoveryCodes,
-  newSession,
   newTotpSecret,
   totpSecretText,
   totpUri,
@@ -28,7 +26,7 @@ import {
 } from '../admin/index.js';
 import { totpSecretBinding } from '../directory/types.js';
 import { decrypt, describeUndecryptable, encrypt } from '../vault/index.js';
-import { safeNext } from './auth.js';
+import { safeNext, startSession } from './auth.js';
 import { clientIp, type ConsoleDeps, type Ctx } from './context.js';
 import { clearCookie, redirect, sendHtml, setCookie } from './http-io.js';
 import { link } from './views/layout.js';
@@ -79,11 +77,6 @@ export async function verifySecondFactor(ctx: Ctx, deps: ConsoleDeps, admin: Adm
   }
 }
 
-async function newFullSession(ctx: Ctx, deps: ConsoleDeps, admin: Admin): Promise<{ id: string; csrf: string }> {
-  const fresh = newSession({ adminId: admin.id, clientIp: clientIp(ctx), userAgent: ctx.req.headers['user-agent'] ?? '', now: ctx.now, policy: ctx.settings.session });
-  await deps.store.createSession(fresh.record);
-  return { id: fresh.id, csrf: csrfToken(fresh.id) };
-}
 
 const session = (ctx: Ctx) => {
   const a = ctx.auth;
@@ -126,7 +119,7 @@ export async function submitSecondFactor(ctx: Ctx, deps: ConsoleDeps, form: URLS
   await deps.defence.succeeded(ip, name);
   // The half session ends and a new id starts: nothing seen before the second factor is a login.
   await deps.store.revokeSession(a.admin.id, a.session.idHash);
-  const fresh = await newFullSession(ctx, deps, a.admin);
+  const fresh = await startSession(ctx, deps, a.admin);
   deps.log.info({ event: 'admin-login', result: 'ok', factor: v.factor, admin: name, client_ip: ip }, 'console login');
   const to = v.factor === 'recovery-code' ? '/2fa?recovery=used' : next;
   redirect(ctx.res, link(s, to), { status: 303, cookies: [setCookie(s.cookie, fresh.id)] });
@@ -207,7 +200,7 @@ export async function confirmEnrolment(ctx: Ctx, deps: ConsoleDeps, form: URLSea
   // Every session of the admin ends (this one too); this browser continues under a new id.
   const r = await deps.store.enableTotp(a.admin.id, state.secret, step, hashes, null);
   if (!r.ok) return render(ctx, deps, 409, { problem: { code: 'enrolment-changed', message: 'The enrolment changed meanwhile (another tab?). Look at the page again.' } });
-  const fresh = await newFullSession(ctx, deps, a.admin);
+  const fresh = await startSession(ctx, deps, a.admin);
   deps.log.info({ event: 'admin-2fa', action: 'enabled', admin: a.admin.name, revoked_sessions: r.revokedSessions, client_ip: ctx.fwd.clientIp }, 'TOTP turned on');
   sendHtml(ctx.res, 200, recoveryCodesPage(ctx.settings, { name: a.admin.name, csrf: fresh.csrf }, codes, 'Two-factor authentication is on. Your other sessions were ended.'), {
     cookies: [setCookie(ctx.settings.cookie, fresh.id)],

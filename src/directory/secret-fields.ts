@@ -23,6 +23,8 @@ export const SECRET_FIELDS = {
     updatedAt: 'updated_at',
     /** Column that names the row for people: shown in listings, never secret. */
     ownerColumn: 'address',
+    /** What precedes the owner in listings ("backend imap1"); an address needs nothing. */
+    ownerLabel: '',
     purpose: 'credentials',
     what: 'reversible credential',
     setAgain: 'postern mailbox secret set <address>',
@@ -33,6 +35,7 @@ export const SECRET_FIELDS = {
     changedAt: 'master_changed_at',
     updatedAt: null,
     ownerColumn: 'name',
+    ownerLabel: 'backend ',
     purpose: 'credentials',
     what: 'master password',
     setAgain: 'postern backend master set <backend> --user <master user>',
@@ -44,6 +47,7 @@ export const SECRET_FIELDS = {
     // admins.updated_at says when the password changed; a cleared seed does not touch it.
     updatedAt: null,
     ownerColumn: 'name',
+    ownerLabel: 'admin ',
     purpose: 'totp',
     what: 'TOTP secret',
     // 2FA stays on after a reset (only recovery codes pass) until the operator resets it.
@@ -84,8 +88,6 @@ export function totpSecretBinding(adminId: number): Binding {
 
 /** `alice@example.com (reversible credential)`, `backend imap1 (master password)`, `admin root (TOTP secret)`: for listings. */
 export function describeSecretOwner(field: SecretField, owner: string): string {
-  const what = SECRET_FIELDS[field].what;
-  if (field === 'backend-master') return `backend ${owner} (${what})`;
-  if (field === 'admin-totp') return `admin ${owner} (${what})`;
-  return `${owner} (${what})`;
+  const f = SECRET_FIELDS[field];
+  return `${f.ownerLabel}${owner} (${f.what})`;
 }

@@ -7,6 +7,7 @@
  * sha-crypt.ts), MD5-CRYPT and the plain digests on the main thread (well under 2 ms).
  */
 import { createHash, pbkdf2, timingSafeEqual } from 'node:crypto';
+import { equalSecrets } from '../crypto/compare.js';
 import { promisify } from 'node:util';
 import { verify as argon2Verify } from '@node-rs/argon2';
 import { verify as bcryptVerify } from '@node-rs/bcrypt';
@@ -59,19 +60,13 @@ async function verifyParsed(p: ParsedHash, password: Buffer): Promise<boolean> {
       return timingSafeEqual(h.digest(), p.digest);
     }
     case 'plain':
-      return equalBytes(password, p.secret);
+      return equalSecrets(password, p.secret);
   }
 }
 
-/** Constant-time equality for byte strings of any length: compares fixed-size digests of both. */
-function equalBytes(a: Buffer, b: Buffer): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db) && a.length === b.length;
-}
 
 function equalStrings(a: string, b: string): boolean {
-  return equalBytes(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+  return equalSecrets(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
 }
 
 /**

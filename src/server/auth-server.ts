@@ -24,7 +24,7 @@ import { refusal, resultOf, type Reason } from '../decision/outcome.js';
 import type { Logger } from '../log/logger.js';
 import { inNetworks, parseNetworks } from '../net/cidr.js';
 import { upgradeHash, type Runtime } from '../app/runtime.js';
-import { secretChecker } from './secret.js';
+import { secretChecker } from '../crypto/compare.js';
 
 /** A head bigger than this is not from nginx (the largest real one carries a PEM client certificate). */
 const MAX_HEAD_BYTES = 64 * 1024;

@@ -154,30 +154,25 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
       .orderBy('id'),
   );
 
-  // Every login asks about its client and its mailbox. Where the engine has a change counter,
-  // the bans in force are kept in memory and reloaded when this store changed one, or when
-  // another process (the CLI lifting a ban) committed something; the counter is looked at
-  // no more than every CHECK_EVERY_MS, so a lift from the CLI applies within that time.
-  const CHECK_EVERY_MS = 100;
-  let snapshot: { byKey: Map<string, Selectable<BansTable>[]>; version: string; checkedAt: number } | undefined;
+  // Every login asks about its client and its mailbox. Where the store has a change version,
+  // the bans in force are kept in memory and reloaded when anything was written: by this
+  // process at once, by another (the CLI lifting a ban) within memo-reader.ts RECHECK_MS.
+  let snapshot: { byKey: Map<string, Selectable<BansTable>[]>; version: string } | undefined;
+  // After a write's commit: a snapshot taken during its transaction must not outlive it, even
+  // if the transaction rolled back (the version only ever grows).
   const changed = (): void => {
     snapshot = undefined;
   };
   async function inForceFromMemory(keys: string[]): Promise<Selectable<BansTable>[]> {
-    const counter = s.engine.changeVersion!;
-    const t = Date.now();
-    if (snapshot && t - snapshot.checkedAt >= CHECK_EVERY_MS) {
-      if (counter() === snapshot.version) snapshot.checkedAt = t;
-      else snapshot = undefined;
-    }
+    const version = s.version!();
+    if (snapshot && snapshot.version !== version) snapshot = undefined;
     if (snapshot && snapshot.byKey.size === 0) return []; // the usual case: nobody is banned
     const now = nowIso();
     if (!snapshot) {
-      const version = counter();
       const rows = await db.selectFrom('bans').selectAll().where('expires_at', '>', now).where('lifted_at', 'is', null).orderBy('id').execute();
       const byKey = new Map<string, Selectable<BansTable>[]>();
       for (const r of rows) byKey.set(`${r.kind} ${r.subject}`, [...(byKey.get(`${r.kind} ${r.subject}`) ?? []), r]);
-      snapshot = { byKey, version, checkedAt: t };
+      snapshot = { byKey, version };
     }
     const found = keys.flatMap((k) => snapshot!.byKey.get(k) ?? []).filter((r) => r.expires_at > now);
     return found.sort((a, b) => Number(a.id) - Number(b.id));
@@ -223,7 +218,7 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
       const subnet = subjects?.subnet ? canonicalLookupSubnet(subjects.subnet) : '';
       const account = subjects?.account ? canonicalLookupAccount(subjects.account) : '';
       if (ip === '' && subnet === '' && account === '') return [];
-      if (!s.engine.changeVersion) return (await inForce(nowIso(), ip, subnet, account)).map(toBan);
+      if (!s.version) return (await inForce(nowIso(), ip, subnet, account)).map(toBan);
       const keys = [ip && `ip ${ip}`, subnet && `subnet ${subnet}`, account && `account ${account}`].filter((k) => k !== '');
       return (await inForceFromMemory(keys)).map(toBan);
     },

@@ -33,13 +33,13 @@ export interface DirectoryOptions {
 }
 
 export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryOptions = {}): DirectoryWithBans {
-  const s: Store = { db, engine };
+  const version =
+    engine.changeVersion && engine.localChanges ? lookupVersion({ changeVersion: engine.changeVersion, localChanges: engine.localChanges }) : undefined;
+  const s: Store = version ? { db, engine, version } : { db, engine };
   const reader = createReader(s);
   const lookupMemory = opts.lookupMemory ?? DEFAULT_LOOKUP_MEMORY;
   return {
-    ...(engine.changeVersion && engine.localChanges && lookupMemory > 0
-      ? memoisedReader(reader, lookupVersion({ changeVersion: engine.changeVersion, localChanges: engine.localChanges }), lookupMemory)
-      : reader),
+    ...(version && lookupMemory > 0 ? memoisedReader(reader, version, lookupMemory) : reader),
     ...createBanStore(s, opts.clock),
     ...createAdminStore(s),
 

@@ -12,6 +12,12 @@ import type { BackendsTable, DB, MailboxesTable } from './schema.js';
 export interface Store {
   readonly db: Kysely<DB>;
   readonly engine: Engine;
+  /**
+   * What data kept in memory compares against (memo-reader.ts lookupVersion): it changes when
+   * anything is written, here at once, by another process within RECHECK_MS. Absent when the
+   * engine cannot tell; then every lookup asks the database.
+   */
+  readonly version?: () => string;
 }
 
 /** ISO-8601 UTC with milliseconds; text sorts chronologically in every engine. */
