@@ -11,12 +11,10 @@ import { linkTo } from '../http/index.js';
 import type { Ctx, ConsoleDeps } from './context.js';
 import { diagnosticsView } from './diagnostics.js';
 import { readJson, sendJson } from './http-io.js';
+import { FEATURES } from './features.js';
+import { apiError, authErrors, json, parseBody, ref, registry, type ApiRoute } from './kit.js';
 import { listBansInForce, listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
 
-/** The schemas the document names, each under its id in components.schemas. */
-const registry = z.registry<{ id: string }>();
-
-const Problem = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).register(registry, { id: 'Problem' });
 const Mailbox = z
   .object({
     address: z.string(),
@@ -83,13 +81,7 @@ const Keys = z
   .register(registry, { id: 'Keys' });
 const Diagnostics = z.record(z.string(), z.unknown()).describe('what Postern resolved for this request (see the diagnostics page)').register(registry, { id: 'Diagnostics' });
 
-export function apiError(ctx: Ctx, status: number, code: string, message: string): void {
-  sendJson(ctx.res, status, { error: { code, message } });
-}
-
-type Handler = (ctx: Ctx, deps: ConsoleDeps, params: string[]) => Promise<void>;
-
-export const API_ROUTES: ReadonlyArray<{ method: string; path: RegExp; run: Handler }> = [
+const CORE_API: readonly ApiRoute[] = [
   {
     method: 'GET',
     path: /^\/api\/v1\/session$/,
@@ -120,13 +112,10 @@ export const API_ROUTES: ReadonlyArray<{ method: string; path: RegExp; run: Hand
     method: 'PATCH',
     path: /^\/api\/v1\/mailboxes\/([^/]+)$/,
     run: async (ctx, deps, [address]) => {
-      const body = MailboxPatch.safeParse(await readJson(ctx.req));
-      if (!body.success) {
-        const issue = body.error.issues[0];
-        return apiError(ctx, 400, 'invalid-body', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'} (expected {"enabled": true|false})`);
-      }
-      if (body.data.enabled === undefined) return apiError(ctx, 400, 'nothing-to-change', 'give "enabled": true or false');
-      const m = await setMailboxEnabled(deps.store, address ?? '', body.data.enabled);
+      const body = parseBody(ctx, MailboxPatch, await readJson(ctx.req), '{"enabled": true|false}');
+      if (body === null) return;
+      if (body.enabled === undefined) return apiError(ctx, 400, 'nothing-to-change', 'give "enabled": true or false');
+      const m = await setMailboxEnabled(deps.store, address ?? '', body.enabled);
       deps.log.info({ event: 'admin-mailbox-changed', admin: ctx.auth!.admin.name, mailbox: m.address, enabled: m.enabled, via: ctx.auth!.kind, client_ip: ctx.fwd.clientIp }, 'mailbox changed from the console');
       sendJson(ctx.res, 200, m);
     },
@@ -155,6 +144,8 @@ export const API_ROUTES: ReadonlyArray<{ method: string; path: RegExp; run: Hand
   { method: 'GET', path: /^\/api\/v1\/diagnostics$/, run: async (ctx) => sendJson(ctx.res, 200, diagnosticsView(ctx)) },
 ];
 
+export const API_ROUTES: readonly ApiRoute[] = [...CORE_API, ...FEATURES.flatMap((f) => f.api ?? [])];
+
 /** DirectoryError codes as HTTP statuses. */
 export function directoryStatus(err: DirectoryError): number {
   return err.code === 'not-found' ? 404 : err.code === 'exists' || err.code === 'in-use' ? 409 : 400;
@@ -162,12 +153,7 @@ export function directoryStatus(err: DirectoryError): number {
 
 /** The OpenAPI 3.1 document, built from the same schemas the handlers use. */
 export function openApiDocument(ctx: Ctx): unknown {
-  const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
-  const json = (s: unknown) => ({ 'application/json': { schema: s } });
-  const errors = {
-    '401': { description: 'no valid session cookie or Bearer token, or a session that has not passed the second factor (`second-factor-required`)', content: json(ref('Problem')) },
-    '403': { description: 'refused: origin check or CSRF token (cookie sessions only)', content: json(ref('Problem')) },
-  };
+  const errors = authErrors;
   const address = { name: 'address', in: 'path', required: true, schema: { type: 'string' }, description: 'the mailbox address, percent-encoded' };
   const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
   const components: Record<string, unknown> = {};
@@ -217,6 +203,7 @@ export function openApiDocument(ctx: Ctx): unknown {
       '/keys': { get: { summary: 'The vault keys, as `postern keys status` reports them', responses: { '200': { description: 'ids, states and counts; never key material', content: json(ref('Keys')) }, ...errors } } },
       '/2fa': { get: { summary: 'My second factor (state, whether required, recovery codes left)', responses: { '200': { description: 'never the secret or a code', content: json(ref('TwoFactor')) }, ...errors } } },
       '/diagnostics': { get: { summary: 'What Postern resolved for this request', responses: { '200': { description: 'see the console diagnostics page', content: json(ref('Diagnostics')) }, ...errors } } },
+      ...Object.assign({}, ...FEATURES.map((f) => f.paths ?? {})),
     },
   };
 }

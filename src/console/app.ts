@@ -11,7 +11,7 @@ import { checkOrigin, headerPairs, mapRequestPath, resolveForwarded } from '../h
 import { equalSecrets } from '../crypto/compare.js';
 import { keysStatus } from '../app/vault-check.js';
 import { DirectoryError } from '../directory/types.js';
-import { API_ROUTES, apiError, directoryStatus, openApiDocument } from './api.js';
+import { API_ROUTES, directoryStatus, openApiDocument } from './api.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { doLogin, doLogout, resolveAuth, showLogin } from './auth.js';
 import type { ConsoleDeps, Ctx } from './context.js';
@@ -23,9 +23,9 @@ import { changeTwoFactor, confirmEnrolment, showSecondFactor, showTwoFactor, sta
 import type { SessionStage } from '../admin/index.js';
 import { bansPage, keysPage } from './views/bans-keys.js';
 import { link } from './views/layout.js';
-import { diagnosticsPage, errorPage, mailboxesPage, sessionsPage } from './views/pages.js';
-
-type PageHandler = (ctx: Ctx, deps: ConsoleDeps, params: string[], form: URLSearchParams | null) => Promise<void>;
+import { diagnosticsPage, mailboxesPage, sessionsPage } from './views/pages.js';
+import { FEATURES } from './features.js';
+import { apiError, problem, who, type PageHandler, type PageRoute } from './kit.js';
 
 const SAFE = new Set(['GET', 'HEAD']);
 
@@ -38,7 +38,7 @@ const HALF: Record<Exclude<SessionStage, 'full'>, string> = { 'second-factor': '
 const ANY_STAGE: readonly SessionStage[] = ['full', 'second-factor', 'enrol'];
 const ENROL: readonly SessionStage[] = ['full', 'enrol'];
 
-const PAGES: ReadonlyArray<{ method: string; path: RegExp; run: PageHandler; stages?: readonly SessionStage[] }> = [
+const CORE_PAGES: readonly PageRoute[] = [
   { method: 'GET', path: /^\/login\/2fa$/, stages: ['second-factor'], run: (ctx) => showSecondFactor(ctx) },
   { method: 'POST', path: /^\/login\/2fa$/, stages: ['second-factor'], run: (ctx, deps, _p, form) => submitSecondFactor(ctx, deps, form ?? new URLSearchParams()) },
   { method: 'GET', path: /^\/2fa$/, stages: ENROL, run: (ctx, deps) => showTwoFactor(ctx, deps) },
@@ -115,14 +115,7 @@ const PAGES: ReadonlyArray<{ method: string; path: RegExp; run: PageHandler; sta
   { method: 'POST', path: /^\/logout$/, stages: ANY_STAGE, run: (ctx, deps) => doLogout(ctx, deps) },
 ];
 
-function who(ctx: Ctx): { name: string; csrf: string | null } {
-  const a = ctx.auth!;
-  return { name: a.admin.name, csrf: a.kind === 'session' ? a.csrf : null };
-}
-
-function problem(ctx: Ctx, status: number, p: { code: string; message: string; fix?: string }): void {
-  sendHtml(ctx.res, status, errorPage(ctx.settings, ctx.auth ? who(ctx) : undefined, status, p));
-}
+const PAGES: readonly PageRoute[] = [...CORE_PAGES, ...FEATURES.flatMap((f) => f.pages ?? [])];
 
 export function createConsoleApp(deps: ConsoleDeps): (req: IncomingMessage, res: ServerResponse, conn: ConnectionInfo) => void {
   const clock = deps.clock ?? (() => new Date());
@@ -209,7 +202,7 @@ async function dispatch(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
   }
   ctx.auth = found.auth;
   const stage: SessionStage = found.auth.kind === 'session' ? found.auth.session.stage : 'full';
-  const stages = (hit as { stages?: readonly SessionStage[] }).stages ?? ['full'];
+  const stages = (hit as PageRoute).stages ?? ['full'];
   if (!stages.includes(stage)) {
     if (stage === 'full') return redirect(ctx.res, link(ctx.settings, '/mailboxes'));
     if (api) return apiError(ctx, 401, 'second-factor-required', 'this session has not passed the second factor: finish signing in in the console first');

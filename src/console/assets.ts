@@ -26,6 +26,7 @@ code, .code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, mono
 .top nav a { color:#dfe6f0; text-decoration:none; padding:.35em .8em; border-radius:6px; }
 .top nav a:hover { background:#253146; }
 .top nav a[aria-current="page"] { background:#2d3b54; color:#fff; font-weight:600; }
+.top nav.own { flex:0 0 auto; font-size:.92em; }
 .who { display:flex; align-items:center; gap:.8em; color:#dfe6f0; }
 .who form { margin:0; }
 main { max-width:1100px; margin:2em auto; padding:0 2em; }

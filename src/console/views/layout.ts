@@ -12,10 +12,33 @@ export interface PageFrame {
   settings: AdminSettings;
   title: string;
   /** The navigation entry to mark as current. */
-  section?: 'mailboxes' | 'bans' | 'keys' | 'sessions' | 'two-factor' | 'diagnostics';
+  section?: Section;
   /** Present when someone is signed in; `limited`: a half session (no navigation, only log out). */
   admin?: { name: string; csrf: string | null; limited?: boolean };
 }
+
+export type Section = (typeof MAIN_NAV)[number][0] | (typeof OWN_NAV)[number][0];
+
+/** The main navigation: what the operator manages. */
+const MAIN_NAV = [
+  ['dashboard', 'Dashboard', '/dashboard'],
+  ['mailboxes', 'Mailboxes', '/mailboxes'],
+  ['domains', 'Domains', '/domains'],
+  ['aliases', 'Aliases', '/aliases'],
+  ['backends', 'Backends', '/backends'],
+  ['routes', 'Routes', '/routes'],
+  ['history', 'Login history', '/history'],
+  ['bans', 'Bans', '/bans'],
+  ['keys', 'Keys', '/keys'],
+] as const;
+
+/** The signed-in admin's own things, and the proxy diagnostics. */
+const OWN_NAV = [
+  ['sessions', 'Sessions', '/sessions'],
+  ['tokens', 'API tokens', '/tokens'],
+  ['two-factor', 'Two-factor', '/2fa'],
+  ['diagnostics', 'Diagnostics', '/diagnostics'],
+] as const;
 
 export const link = (s: AdminSettings, path: string): string => linkTo(s.publicUrl, path);
 
@@ -32,8 +55,8 @@ export function csrfField(csrf: string | null): Html {
 
 export function layout(f: PageFrame, main: Html): Html {
   const s = f.settings;
-  const nav = (id: NonNullable<PageFrame['section']>, label: string, path: string): Html =>
-    html`<a href="${link(s, path)}"${f.section === id ? html` aria-current="page"` : ''}>${label}</a>`;
+  const nav = (entries: ReadonlyArray<readonly [Section, string, string]>): Html[] =>
+    entries.map(([id, label, path]) => html`<a href="${link(s, path)}"${f.section === id ? html` aria-current="page"` : ''}>${label}</a>`);
   return html`<html lang="en">
 <head>
 <meta charset="utf-8">
@@ -50,7 +73,7 @@ ${f.admin?.csrf ? html`<meta name="postern-csrf" content="${f.admin.csrf}">` : '
 <header class="top">
   <a class="brand" href="${link(s, '/')}"><span class="logo" aria-hidden="true">P</span> Postern <span class="muted">admin</span></a>
   ${f.admin
-    ? html`${f.admin.limited ? '' : html`<nav aria-label="Main">${nav('mailboxes', 'Mailboxes', '/mailboxes')}${nav('bans', 'Bans', '/bans')}${nav('keys', 'Keys', '/keys')}${nav('sessions', 'Sessions', '/sessions')}${nav('two-factor', 'Two-factor', '/2fa')}${nav('diagnostics', 'Diagnostics', '/diagnostics')}</nav>`}
+    ? html`${f.admin.limited ? '' : html`<nav aria-label="Main">${nav(MAIN_NAV)}</nav><nav aria-label="Account" class="own">${nav(OWN_NAV)}</nav>`}
   <div class="who">Signed in as <strong>${f.admin.name}</strong>
     <form method="post" action="${link(s, '/logout')}">${csrfField(f.admin.csrf)}<button type="submit" class="button subtle">Log out</button></form>
   </div>`
