@@ -10,9 +10,9 @@ import { schemeOf } from '../passwords/index.js';
 import type { BanAdmin } from '../store/index.js';
 import type { Auth } from './context.js';
 
-/** What the console needs from the directory database. */
+/** What the console needs from the directory database (one line per area). */
 export type ConsoleStore = AdminStore &
-  Pick<DirectoryAdmin, 'listMailboxes' | 'getMailbox' | 'changeMailbox' | 'listCanaries' | 'secretsPerKeyId'> &
+  DirectoryAdmin &
   Pick<BanAdmin, 'listBans' | 'liftBans'>;
 
 export interface MailboxView {

@@ -61,6 +61,8 @@ export interface Outcome {
   passFrom?: string;
   /** The backend is logged in to with a master login or the mailbox's backend login (admit). */
   rewritten?: boolean;
+  /** The label of the app password the client logged in with (never the password): for the log and the login history. */
+  appPassword?: string;
 }
 
 /** Optional human-readable steps, for `postern test-login`. */
