@@ -1,0 +1,171 @@
+/**
+ * Reads IMAP commands from a client before login, as nginx's ngx_mail_imap_parse_command does
+ * (nginx-auth-http.md §6.12): a tag of [A-Za-z0-9._-] (at most 32), one of the six commands
+ * nginx knows (case-insensitive), and up to three arguments, each an atom, a quoted string (with
+ * `\` escapes) or a literal `{n}` (the client waits for a `+ OK` continuation) or `{n+}` (it does
+ * not). A bad line is skipped up to its LF and reported; when it ended in a non-synchronizing
+ * literal the bytes that follow cannot be framed, so the session must close, as nginx does.
+ * Everything is bytes: a literal may carry any octet, CR and LF included.
+ */
+
+export const IMAP_COMMANDS = ['NOOP', 'LOGIN', 'LOGOUT', 'STARTTLS', 'CAPABILITY', 'AUTHENTICATE'] as const;
+export type ImapCommandName = (typeof IMAP_COMMANDS)[number];
+
+export type ImapInput =
+  | { kind: 'command'; tag: string; name: ImapCommandName; args: Buffer[] }
+  /** A synchronizing literal was announced: send `+ OK` and keep reading. */
+  | { kind: 'continue' }
+  /** Not a command nginx accepts; `tag` when one was read. `quit`: the stream cannot be framed any more. */
+  | { kind: 'invalid'; tag: string | null; quit: boolean }
+  /** A SASL response line (after expectLine), without its CRLF. */
+  | { kind: 'line'; line: Buffer }
+  /** The command outgrew the buffer (nginx: "client sent too long command"): close. */
+  | { kind: 'too-long' };
+
+const MAX_TAG = 32;
+const MAX_ARGS = 3;
+/** nginx's imap_client_buffer default (one page). A literal counts towards it, as in nginx. */
+export const DEFAULT_IMAP_BUFFER = 4096;
+
+export interface ImapCommandReader {
+  /** Feeds bytes from the client; returns what they completed, in order. */
+  push(bytes: Buffer): ImapInput[];
+  /** Bytes received but not consumed (pipelined after the last complete command). */
+  pending(): Buffer;
+  /** The next input is one raw line (a SASL response to a challenge), not a command. */
+  expectLine(): void;
+}
+
+export function imapCommandReader(maxBytes = DEFAULT_IMAP_BUFFER): ImapCommandReader {
+  let buf = Buffer.alloc(0);
+  // A literal announced in the current command: its data starts at `literalAt` once announced.
+  let pos = 0;
+  let partial: { tag: string; name: ImapCommandName; args: Buffer[]; literal: number | null } | null = null;
+  let lineMode = false;
+
+  function invalid(tag: string | null): ImapInput | null {
+    // Skip to the end of the line; a line ending in `{n+}` means unframeable data follows.
+    const lf = buf.indexOf(0x0a, pos);
+    if (lf < 0) return null;
+    const line = buf.subarray(pos, lf).toString('latin1').replace(/\r$/, '');
+    pos = lf + 1;
+    partial = null;
+    return { kind: 'invalid', tag, quit: /\{\d+\+\}$/.test(line) };
+  }
+
+  /** Parses from `pos`; null: need more bytes. */
+  function next(): ImapInput | null {
+    if (lineMode) {
+      const lf = buf.indexOf(0x0a, pos);
+      if (lf < 0) return null;
+      const line = Buffer.from(buf.subarray(pos, lf > pos && buf[lf - 1] === 0x0d ? lf - 1 : lf));
+      pos = lf + 1;
+      lineMode = false;
+      return { kind: 'line', line };
+    }
+    if (partial && partial.literal === null) return rest(partial);
+    if (partial && partial.literal !== null) {
+      const n = partial.literal;
+      if (buf.length - pos < n) return null;
+      partial.args.push(Buffer.from(buf.subarray(pos, pos + n)));
+      pos += n;
+      partial.literal = null;
+      return rest(partial);
+    }
+    const lineEnd = buf.indexOf(0x0a, pos);
+    const sp = buf.indexOf(0x20, pos);
+    const tagEnd = sp >= 0 && (lineEnd < 0 || sp < lineEnd) ? sp : -1;
+    if (tagEnd < 0) return lineEnd < 0 ? null : invalid(null);
+    const tag = buf.toString('latin1', pos, tagEnd);
+    if (tag.length === 0 || tag.length > MAX_TAG || !/^[A-Za-z0-9._-]+$/.test(tag)) return invalid(null);
+    if (lineEnd < 0) return null;
+    let i = tagEnd;
+    while (buf[i] === 0x20) i++;
+    let j = i;
+    while (j < lineEnd && /[A-Za-z]/.test(String.fromCharCode(buf[j]!))) j++;
+    const name = buf.toString('latin1', i, j).toUpperCase() as ImapCommandName;
+    const after = buf[j];
+    if (!IMAP_COMMANDS.includes(name) || (after !== 0x20 && after !== 0x0d && after !== 0x0a)) return invalid(tag);
+    pos = j;
+    partial = { tag, name, args: [], literal: null };
+    return rest(partial);
+  }
+
+  /** Arguments after the command name (or after a literal), up to the end of the line. */
+  function rest(cmd: NonNullable<typeof partial>): ImapInput | null {
+    const lineEnd = buf.indexOf(0x0a, pos);
+    if (lineEnd < 0) return null;
+    let i = pos;
+    while (i < lineEnd) {
+      const c = buf[i]!;
+      if (c === 0x20) {
+        i++;
+        continue;
+      }
+      if (c === 0x0d) {
+        if (i + 1 !== lineEnd) return invalid(cmd.tag);
+        break;
+      }
+      if (cmd.args.length >= MAX_ARGS) return invalid(cmd.tag);
+      if (c === 0x22 /* " */) {
+        const out: number[] = [];
+        let k = i + 1;
+        for (; k < lineEnd && buf[k] !== 0x22; k++) {
+          if (buf[k] === 0x5c /* \ */) k++;
+          if (k >= lineEnd || buf[k] === 0x0d) return invalid(cmd.tag);
+          out.push(buf[k]!);
+        }
+        if (k >= lineEnd) return invalid(cmd.tag);
+        cmd.args.push(Buffer.from(out));
+        i = k + 1;
+        continue;
+      }
+      if (c === 0x7b /* { */) {
+        const m = /^\{(\d{1,9})(\+?)\}\r?$/.exec(buf.toString('latin1', i, lineEnd));
+        if (!m) return invalid(cmd.tag);
+        cmd.literal = Number(m[1]);
+        pos = lineEnd + 1;
+        if (cmd.literal > maxBytes) return { kind: 'too-long' };
+        return m[2] === '+' ? next() : { kind: 'continue' };
+      }
+      let k = i;
+      while (k < lineEnd && buf[k] !== 0x20 && buf[k] !== 0x0d) k++;
+      cmd.args.push(Buffer.from(buf.subarray(i, k)));
+      i = k;
+    }
+    pos = lineEnd + 1;
+    partial = null;
+    return { kind: 'command', tag: cmd.tag, name: cmd.name, args: cmd.args };
+  }
+
+  return {
+    push(bytes) {
+      buf = buf.length === pos ? Buffer.from(bytes) : Buffer.concat([buf.subarray(pos), bytes]);
+      pos = 0;
+      const out: ImapInput[] = [];
+      for (;;) {
+        const start = pos;
+        const got = next();
+        if (got === null) {
+          // Nothing complete: bounded like nginx's buffer.
+          if (buf.length - start > maxBytes) {
+            out.push({ kind: 'too-long' });
+            buf = Buffer.alloc(0);
+            pos = 0;
+          }
+          return out;
+        }
+        out.push(got);
+        if (got.kind === 'too-long' || (got.kind === 'invalid' && got.quit)) return out;
+        // A synchronizing literal: the client sends its data only after our `+ OK`.
+        if (got.kind === 'continue') return out;
+        // After AUTHENTICATE the session decides whether a SASL line follows: it calls expectLine.
+        if (got.kind === 'command' && got.name === 'AUTHENTICATE') return out;
+      }
+    },
+    pending: () => buf.subarray(pos),
+    expectLine: () => {
+      lineMode = true;
+    },
+  };
+}
