@@ -8,8 +8,9 @@ import { adminSettings, createLoginDefence, type AdminSettings } from '../admin/
 import { createConsoleServer, type ConsoleServer } from '../console/index.js';
 import { createMemoryCounters } from '../defence/memory-counters.js';
 import type { Logger } from '../log/logger.js';
-import { HashPoolOverloaded } from '../passwords/index.js';
+import { HashPoolOverloaded, hashPassword } from '../passwords/index.js';
 import type { Runtime } from './runtime.js';
+import { historySettings } from '../history/index.js';
 
 export interface RunningConsole {
   settings: AdminSettings;
@@ -33,8 +34,11 @@ export async function startConsole(cfg: Config, rt: Runtime, log: Logger): Promi
           return false;
         }),
       dummyVerify: (pw) => rt.passwords.dummyVerify(Buffer.from(pw, 'utf8')),
+      // New mailbox passwords from the console: argon2id with the configured parameters, as the CLI hashes them.
+      hash: (pw) => hashPassword(pw, rt.argon2),
     },
     keyring: cfg.keyring,
+    history: historySettings(cfg),
     log,
   });
   let addr;

@@ -15,6 +15,8 @@ import { createDefence, type DefenceSettings } from '../defence/defence.js';
 import { defended } from '../defence/defended.js';
 import { createMemoryCounters } from '../defence/memory-counters.js';
 import { parseNetworks } from '../net/cidr.js';
+import { historySettings, openHistory, type LoginHistory } from '../history/index.js';
+import { createLastUsedRecorder } from '../app-passwords/index.js';
 
 export interface Runtime {
   directory: DirectoryWithBans;
@@ -23,6 +25,10 @@ export interface Runtime {
   /** Password checks through the one bounded hash pool, for every listener (auth and console). */
   passwords: PasswordVerifier;
   argon2: Argon2Params;
+  /** The login history the auth listener records each decision in; absent in a dry run (test-login records nothing). */
+  history?: LoginHistory;
+  /** After a successful app-password login has been answered: records its last use (throttled; a dry run records nothing). */
+  appPasswordUsed(id: number): void;
   close(): Promise<void>;
 }
 
@@ -94,7 +100,14 @@ export async function openRuntime(cfg: Config, opts: { log: Logger; dryRun?: boo
     },
   });
   const decide = defended(engine, defence, { log: opts.log, record: !opts.dryRun });
-  return { directory, resolver, decide, passwords, argon2: params, close: () => directory.close() };
+  const appPasswordUsed = opts.dryRun ? () => {} : createLastUsedRecorder({ write: (id, at) => directory.touchAppPassword(id, at), log: opts.log });
+  const history = opts.dryRun ? undefined : openHistory(historySettings(cfg), directory, opts.log);
+  const close = async (): Promise<void> => {
+    // The history's last batch goes to the directory before it closes.
+    await history?.close();
+    await directory.close();
+  };
+  return { directory, resolver, decide, passwords, argon2: params, appPasswordUsed, ...(history ? { history } : {}), close };
 }
 
 /**

@@ -7,11 +7,12 @@
  * set (with key id and time), not set, or UNREADABLE.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { DirectoryError, masterSecretBinding, type Backend, type BackendPorts, type Directory } from '../directory/types.js';
+import { DirectoryError, type Backend, type BackendPorts, type Directory } from '../directory/types.js';
+import { setMasterLogin } from '../directory/master-login.js';
+import { describeSecretStatus, masterStatus } from '../directory/secret-status.js';
 import { parseMasterSeparator, parseMasterUser } from '../store/validate.js';
-import { encrypt, type Keyring } from '../vault/index.js';
+import type { Keyring } from '../vault/index.js';
 import { UsageError, examples } from './action.js';
-import { describeSecretStatus, secretStatus, type SecretStatus } from './secret-status.js';
 import type { WithDirectory } from './directory-commands.js';
 import { dash, formatTable } from './format.js';
 import { readNewSecret, requireKeyring } from './secret-input.js';
@@ -32,10 +33,6 @@ function parsePortOption(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 1 to 65535.');
   return n;
-}
-
-function masterStatus(b: Backend, keyring: Keyring | null): SecretStatus {
-  return secretStatus(b.masterSecret, masterSecretBinding(b.id), b.masterChangedAt, keyring);
 }
 
 /** The MASTER column: who, and whether its password can be used; never the value. */
@@ -189,13 +186,8 @@ export function registerBackendCommands(program: Command, deps: BackendCommandDe
         const user = parseMasterUser(o.user, separator);
         const value = await readNewSecret(deps, { stdin: !!o.stdin, label: 'Master password', what: 'the master password' });
         try {
-          const b = await withDirectory(async (d) => {
-            const current = await d.getBackend(arg(a, 0));
-            if (!current) throw new DirectoryError('not-found', `backend "${arg(a, 0).trim().toLowerCase()}" does not exist (see "postern backend list")`);
-            // Encrypted before the store sees it, bound to this backend's row; if this throws, nothing is written.
-            const ciphertext = encrypt(ring, 'credentials', value, masterSecretBinding(current.id));
-            return d.setBackendMaster(current.name, { user, separator, ciphertext });
-          });
+          // Sealed before the store sees it, bound to this backend's row; if this throws, nothing is written.
+          const b = await withDirectory((d) => setMasterLogin(d, ring, arg(a, 0), { user, separator, password: value }));
           out(`set the master login of backend ${b.name}: user "${b.masterUser}", password encrypted with vault key ${ring.active.id}`);
           out(`IMAP and POP3 logins to ${b.name} now log in as "<backend login>${b.masterSeparator}${b.masterUser}" with it`);
         } finally {

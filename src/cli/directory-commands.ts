@@ -10,7 +10,7 @@
  * commands (with master logins) are in backend-commands.ts.
  */
 import { actionRunner, examples, UsageError } from './action.js';
-import { checkStoredHash } from '../passwords/index.js';
+import { checkStoredHash, newPasswordProblem } from '../passwords/index.js';
 import { Command, Option } from 'commander';
 import type { Backend, CertMatch, Directory, Mailbox, MailboxChanges, RouteKind } from '../directory/types.js';
 import { DirectoryError, reversibleSecretBinding } from '../directory/types.js';
@@ -18,7 +18,7 @@ import { normaliseFingerprint, type DirectoryWithBans } from '../store/index.js'
 import { encrypt, keyIdOf, type Keyring } from '../vault/index.js';
 import { registerBackendCommands } from './backend-commands.js';
 import { dash, formatTable } from './format.js';
-import { describeSecretStatus, secretStatus, type SecretStatus } from './secret-status.js';
+import { credentialStatus, describeSecretStatus, type SecretStatus } from '../directory/secret-status.js';
 import { readNewSecret, requireKeyring } from './secret-input.js';
 
 export { formatTable } from './format.js';
@@ -43,9 +43,7 @@ export interface DirectoryCommandDeps {
 /** What `mailbox show` says about the reversible credential: never the value, never blank. */
 export type CredentialStatus = SecretStatus;
 
-export function credentialStatus(m: Mailbox, keyring: Keyring | null): CredentialStatus {
-  return secretStatus(m.reversibleSecret, reversibleSecretBinding(m.id), m.secretChangedAt, keyring);
-}
+export { credentialStatus };
 
 export function describeCredential(s: CredentialStatus): string {
   return describeSecretStatus(s, 'set it again with "postern mailbox secret set" or remove it with "postern mailbox secret clear"');
@@ -108,7 +106,8 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
       plain = await deps.readPassword('Password: ');
       if (plain !== (await deps.readPassword('Repeat password: '))) throw new UsageError('the passwords do not match; nothing was changed');
     } else return undefined;
-    if (plain === '') throw new UsageError('the password is empty');
+    const problem = newPasswordProblem(plain);
+    if (problem) throw new UsageError(problem);
     return deps.hashPassword(plain);
   }
 

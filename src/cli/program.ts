@@ -11,6 +11,7 @@ import { hashPassword } from '../passwords/index.js';
 import { openDirectory } from '../store/index.js';
 import { argon2Params } from '../app/runtime.js';
 import { adminSettings } from '../admin/index.js';
+import { registerAppPasswordCommands } from './app-password-commands.js';
 import { registerBansCommands } from './bans-commands.js';
 import { registerDirectoryCommands, type WithDirectory } from './directory-commands.js';
 import { registerImport } from './import-command.js';
@@ -114,6 +115,7 @@ Getting started:
   });
   registerImport(program, { withDirectory, out });
   registerBansCommands(program, { withDirectory, out });
+  registerAppPasswordCommands(program, { withStore: withDirectory, out });
   registerKeysCommands(program, {
     withDirectory,
     out,

@@ -4,15 +4,13 @@
  * can send it as Auth-Pass. The caller encrypts it and zeroes the buffer afterwards.
  */
 import { reversibleSecretProblem } from '../decision/challenge.js';
+import { vaultOffMessage } from '../directory/master-login.js';
 import type { Keyring } from '../vault/index.js';
 import { UsageError } from './action.js';
 
 export function requireKeyring(ring: Keyring | null, what: string): Keyring {
   if (ring) return ring;
-  throw new UsageError(
-    `the vault is off (no [vault] keys in the configuration), so ${what} cannot be stored: ` +
-      'add a key, e.g. keys = [{ id = "k1", state = "active", file = "postern-data/keys/k1.key" }] with the file made by `openssl rand -base64 32`',
-  );
+  throw new UsageError(vaultOffMessage(what));
 }
 
 export interface SecretSource {

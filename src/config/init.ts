@@ -179,6 +179,14 @@ login_ip_limit = 10
 login_name_limit = 10
 login_window_minutes = 15
 
+[history]
+# The login history and the console's dashboard: one entry per login decision (inbound mail
+# routing is not a login), written in batches once a second, never on a login's path.
+enabled = true
+# Entries older than this are deleted at start and hourly, also when enabled = false (so what
+# was kept ages out). 1 to 3650.
+retention_days = 30
+
 [dns]
 cache_seconds = 60
 

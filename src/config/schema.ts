@@ -250,6 +250,15 @@ export const configSchema = z
         login_name_limit: 10,
         login_window_minutes: 15,
       }),
+    history: z
+      .object({
+        /** Record every login decision (not inbound mail routing) for the console's login history and dashboard. */
+        enabled: z.boolean().default(true),
+        /** Entries older than this many days are deleted, at start and hourly (also with enabled = false, so what was kept ages out). */
+        retention_days: z.number().int().min(1).max(3650).default(30),
+      })
+      .strict()
+      .default({ enabled: true, retention_days: 30 }),
     dns: z
       .object({
         /** How long a backend host name's address is reused. */

@@ -6,27 +6,14 @@
  */
 import { z } from 'zod';
 import { keysStatus } from '../app/vault-check.js';
-import { DirectoryError } from '../directory/types.js';
 import { linkTo } from '../http/index.js';
 import type { Ctx, ConsoleDeps } from './context.js';
 import { diagnosticsView } from './diagnostics.js';
-import { readJson, sendJson } from './http-io.js';
+import { sendJson } from './http-io.js';
 import { FEATURES } from './features.js';
-import { apiError, authErrors, json, parseBody, ref, registry, type ApiRoute } from './kit.js';
-import { listBansInForce, listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
+import { apiError, authErrors, json, ref, registry, type ApiRoute } from './kit.js';
+import { listBansInForce, listOwnSessions, revokeOwnSession } from './service.js';
 
-const Mailbox = z
-  .object({
-    address: z.string(),
-    enabled: z.boolean(),
-    protocols: z.array(z.enum(['imap', 'pop3', 'smtp'])),
-    networks: z.array(z.string()).describe('client networks the mailbox may log in from; empty: anywhere'),
-    passwordScheme: z.string().describe('the scheme of the stored hash, never the hash'),
-    reversibleCredential: z.boolean().describe('whether an APOP/CRAM-MD5 credential is stored (never its value)'),
-    updatedAt: z.string(),
-  })
-  .register(registry, { id: 'Mailbox' });
-export const MailboxPatch = z.object({ enabled: z.boolean().optional() }).strict().register(registry, { id: 'MailboxPatch' });
 const Session = z
   .object({
     id: z.string().describe('names the session for DELETE; not usable as a cookie'),
@@ -107,19 +94,6 @@ const CORE_API: readonly ApiRoute[] = [
       sendJson(ctx.res, 204, null);
     },
   },
-  { method: 'GET', path: /^\/api\/v1\/mailboxes$/, run: async (ctx, deps) => sendJson(ctx.res, 200, await listMailboxes(deps.store)) },
-  {
-    method: 'PATCH',
-    path: /^\/api\/v1\/mailboxes\/([^/]+)$/,
-    run: async (ctx, deps, [address]) => {
-      const body = parseBody(ctx, MailboxPatch, await readJson(ctx.req), '{"enabled": true|false}');
-      if (body === null) return;
-      if (body.enabled === undefined) return apiError(ctx, 400, 'nothing-to-change', 'give "enabled": true or false');
-      const m = await setMailboxEnabled(deps.store, address ?? '', body.enabled);
-      deps.log.info({ event: 'admin-mailbox-changed', admin: ctx.auth!.admin.name, mailbox: m.address, enabled: m.enabled, via: ctx.auth!.kind, client_ip: ctx.fwd.clientIp }, 'mailbox changed from the console');
-      sendJson(ctx.res, 200, m);
-    },
-  },
   {
     method: 'GET',
     path: /^\/api\/v1\/2fa$/,
@@ -146,15 +120,10 @@ const CORE_API: readonly ApiRoute[] = [
 
 export const API_ROUTES: readonly ApiRoute[] = [...CORE_API, ...FEATURES.flatMap((f) => f.api ?? [])];
 
-/** DirectoryError codes as HTTP statuses. */
-export function directoryStatus(err: DirectoryError): number {
-  return err.code === 'not-found' ? 404 : err.code === 'exists' || err.code === 'in-use' ? 409 : 400;
-}
 
 /** The OpenAPI 3.1 document, built from the same schemas the handlers use. */
 export function openApiDocument(ctx: Ctx): unknown {
   const errors = authErrors;
-  const address = { name: 'address', in: 'path', required: true, schema: { type: 'string' }, description: 'the mailbox address, percent-encoded' };
   const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
   const components: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(schemas)) {
@@ -181,15 +150,6 @@ export function openApiDocument(ctx: Ctx): unknown {
           summary: 'Revoke one of my sessions',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: { '204': { description: 'revoked' }, '404': { description: 'no such live session of mine', content: json(ref('Problem')) }, ...errors },
-        },
-      },
-      '/mailboxes': { get: { summary: 'List mailboxes', responses: { '200': { description: 'by address', content: json({ type: 'array', items: ref('Mailbox') }) }, ...errors } } },
-      '/mailboxes/{address}': {
-        patch: {
-          summary: 'Change a mailbox (enable or disable it)',
-          parameters: [address],
-          requestBody: { required: true, content: json(ref('MailboxPatch')) },
-          responses: { '200': { description: 'the mailbox after the change', content: json(ref('Mailbox')) }, '400': { description: 'invalid body', content: json(ref('Problem')) }, '404': { description: 'no such mailbox', content: json(ref('Problem')) }, ...errors },
         },
       },
       '/bans': { get: { summary: 'The bans in force', responses: { '200': { description: 'newest first', content: json({ type: 'array', items: ref('Ban') }) }, ...errors } } },

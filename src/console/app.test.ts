@@ -204,8 +204,9 @@ describe('console over HTTP', () => {
     const doc = JSON.parse(r.body);
     assert.equal(doc.openapi, '3.1.0');
     assert.equal(doc.servers[0].url, 'http://console.test/gw/api/v1');
-    assert.deepEqual(Object.keys(doc.paths).sort(), ['/2fa', '/bans', '/bans/{subject}', '/diagnostics', '/keys', '/mailboxes', '/mailboxes/{address}', '/session', '/sessions', '/sessions/{id}']);
-    assert.deepEqual(doc.components.schemas.MailboxPatch, { type: 'object', properties: { enabled: { type: 'boolean' } }, additionalProperties: false });
+    assert.deepEqual(Object.keys(doc.paths).sort(), ['/2fa', '/aliases', '/aliases/{address}', '/backends', '/backends/{name}', '/backends/{name}/master', '/bans', '/bans/{subject}', '/dashboard', '/diagnostics', '/domain-aliases/{alias}', '/domains', '/domains/{name}', '/domains/{name}/aliases', '/history', '/keys', '/mailboxes', '/mailboxes/{address}', '/mailboxes/{address}/app-passwords', '/mailboxes/{address}/app-passwords/{id}', '/routes', '/routes/{kind}', '/routes/{kind}/{subject}', '/session', '/sessions', '/sessions/{id}', '/tokens', '/tokens/{id}']);
+    const patch = doc.components.schemas.MailboxPatch;
+    assert.deepEqual([Object.keys(patch.properties), patch.properties.password.writeOnly, patch.additionalProperties], [['enabled', 'protocols', 'networks', 'backendLogin', 'password', 'reversibleCredential'], true, false]);
   });
 
   it('PROXY protocol: the header of a trusted proxy gives the client; without one the connection is closed', async () => {

@@ -11,21 +11,21 @@ import { checkOrigin, headerPairs, mapRequestPath, resolveForwarded } from '../h
 import { equalSecrets } from '../crypto/compare.js';
 import { keysStatus } from '../app/vault-check.js';
 import { DirectoryError } from '../directory/types.js';
-import { API_ROUTES, directoryStatus, openApiDocument } from './api.js';
+import { API_ROUTES, openApiDocument } from './api.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { doLogin, doLogout, resolveAuth, showLogin } from './auth.js';
 import type { ConsoleDeps, Ctx } from './context.js';
 import { diagnosticsView } from './diagnostics.js';
 import { BodyError, baseHeaders, clearCookie, parseCookies, readForm, redirect, sendHtml, sendJson, sendText } from './http-io.js';
 import type { ConnectionInfo } from './listener.js';
-import { listBansInForce, listMailboxes, listOwnSessions, revokeOwnSession, setMailboxEnabled } from './service.js';
+import { listBansInForce, listOwnSessions, revokeOwnSession } from './service.js';
 import { changeTwoFactor, confirmEnrolment, showSecondFactor, showTwoFactor, startEnrolment, submitSecondFactor } from './two-factor.js';
 import type { SessionStage } from '../admin/index.js';
 import { bansPage, keysPage } from './views/bans-keys.js';
 import { link } from './views/layout.js';
-import { diagnosticsPage, mailboxesPage, sessionsPage } from './views/pages.js';
+import { diagnosticsPage, sessionsPage } from './views/pages.js';
 import { FEATURES } from './features.js';
-import { apiError, problem, who, type PageHandler, type PageRoute } from './kit.js';
+import { apiError, directoryStatus, problem, who, type PageHandler, type PageRoute } from './kit.js';
 
 const SAFE = new Set(['GET', 'HEAD']);
 
@@ -46,27 +46,7 @@ const CORE_PAGES: readonly PageRoute[] = [
   { method: 'POST', path: /^\/2fa\/confirm$/, stages: ENROL, run: (ctx, deps, _p, form) => confirmEnrolment(ctx, deps, form ?? new URLSearchParams()) },
   { method: 'POST', path: /^\/2fa\/recovery-codes$/, run: (ctx, deps, _p, form) => changeTwoFactor(ctx, deps, form ?? new URLSearchParams(), 'new-recovery-codes') },
   { method: 'POST', path: /^\/2fa\/disable$/, run: (ctx, deps, _p, form) => changeTwoFactor(ctx, deps, form ?? new URLSearchParams(), 'disable') },
-  { method: 'GET', path: /^\/$/, run: async (ctx) => redirect(ctx.res, link(ctx.settings, '/mailboxes')) },
-  {
-    method: 'GET',
-    path: /^\/mailboxes$/,
-    run: async (ctx, deps) => {
-      const changed = ctx.query.get('changed');
-      const flash = changed === null ? undefined : `${changed} is now ${ctx.query.get('enabled') === '1' ? 'enabled' : 'disabled'}.`;
-      sendHtml(ctx.res, 200, mailboxesPage(ctx.settings, who(ctx), await listMailboxes(deps.store), flash));
-    },
-  },
-  {
-    method: 'POST',
-    path: /^\/mailboxes\/([^/]+)\/state$/,
-    run: async (ctx, deps, [address], form) => {
-      const enabled = form?.get('enabled');
-      if (enabled !== '0' && enabled !== '1') return problem(ctx, 400, { code: 'invalid-form', message: 'the form must say enabled=0 or enabled=1' });
-      const m = await setMailboxEnabled(deps.store, address ?? '', enabled === '1');
-      deps.log.info({ event: 'admin-mailbox-changed', admin: ctx.auth!.admin.name, mailbox: m.address, enabled: m.enabled, via: 'form', client_ip: ctx.fwd.clientIp }, 'mailbox changed from the console');
-      redirect(ctx.res, link(ctx.settings, `/mailboxes?changed=${encodeURIComponent(m.address)}&enabled=${m.enabled ? 1 : 0}`), { status: 303 });
-    },
-  },
+  { method: 'GET', path: /^\/$/, run: async (ctx) => redirect(ctx.res, link(ctx.settings, '/dashboard')) },
   {
     method: 'GET',
     path: /^\/bans$/,
@@ -94,10 +74,9 @@ const CORE_PAGES: readonly PageRoute[] = [
     method: 'GET',
     path: /^\/sessions$/,
     run: async (ctx, deps) => {
-      const auth = ctx.auth!;
-      const [sessions, tokens] = await Promise.all([listOwnSessions(deps.store, auth, ctx.now), deps.store.listApiTokens(auth.admin.name)]);
+      const sessions = await listOwnSessions(deps.store, ctx.auth!, ctx.now);
       const flash = ctx.query.get('revoked') === '1' ? 'The session was revoked.' : undefined;
-      sendHtml(ctx.res, 200, sessionsPage(ctx.settings, who(ctx), sessions, tokens, flash));
+      sendHtml(ctx.res, 200, sessionsPage(ctx.settings, who(ctx), sessions, flash));
     },
   },
   {
@@ -204,7 +183,7 @@ async function dispatch(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
   const stage: SessionStage = found.auth.kind === 'session' ? found.auth.session.stage : 'full';
   const stages = (hit as PageRoute).stages ?? ['full'];
   if (!stages.includes(stage)) {
-    if (stage === 'full') return redirect(ctx.res, link(ctx.settings, '/mailboxes'));
+    if (stage === 'full') return redirect(ctx.res, link(ctx.settings, '/dashboard'));
     if (api) return apiError(ctx, 401, 'second-factor-required', 'this session has not passed the second factor: finish signing in in the console first');
     return redirect(ctx.res, link(ctx.settings, HALF[stage]), unsafe ? { status: 303 } : {});
   }

@@ -22,12 +22,7 @@ code, .code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, mono
 .brand { color:#fff; text-decoration:none; font-weight:650; font-size:1.1em; display:flex; align-items:center; gap:.5em; }
 .brand .muted { color:#aab4c3; font-weight:400; }
 .logo { display:inline-grid; place-items:center; width:1.8em; height:1.8em; border-radius:6px; background:var(--accent); color:#fff; }
-.top nav { display:flex; gap:.3em; flex:1; }
-.top nav a { color:#dfe6f0; text-decoration:none; padding:.35em .8em; border-radius:6px; }
-.top nav a:hover { background:#253146; }
-.top nav a[aria-current="page"] { background:#2d3b54; color:#fff; font-weight:600; }
-.top nav.own { flex:0 0 auto; font-size:.92em; }
-.who { display:flex; align-items:center; gap:.8em; color:#dfe6f0; }
+.who { display:flex; align-items:center; gap:.8em; color:#dfe6f0; margin-left:auto; }
 .who form { margin:0; }
 main { max-width:1100px; margin:2em auto; padding:0 2em; }
 main:focus { outline:none; }
@@ -89,6 +84,94 @@ form.inline { display:inline; }
 table.kv { border-collapse:collapse; width:100%; background:var(--card); border:1px solid var(--line); border-radius:10px; overflow:hidden; margin-bottom:1em; }
 table.kv th { text-align:left; width:40%; font-weight:600; padding:.5em 1em; border-bottom:1px solid var(--line); vertical-align:top; }
 table.kv td { padding:.5em 1em; border-bottom:1px solid var(--line); word-break:break-word; }
+/* Navigation: a sidebar beside the page on wide screens, wrapping rows above it on narrow ones. */
+.shell.with-nav { display:grid; grid-template-columns:14.5rem minmax(0, 1fr); min-height:calc(100vh - 3.6em); }
+.side { background:var(--card); border-right:1px solid var(--line); }
+.side-inner { position:sticky; top:0; max-height:100vh; overflow-y:auto; padding:1.3em .7em 2em; }
+.side nav + nav { margin-top:1.6em; }
+.nav-group { display:block; margin:0 0 .45em .85em; font-size:.74em; font-weight:650; letter-spacing:.07em; text-transform:uppercase; color:var(--muted); }
+.side ul { list-style:none; margin:0; padding:0; display:flex; flex-direction:column; gap:2px; }
+.side a { display:block; padding:.42em .85em; border-radius:6px; color:var(--fg); text-decoration:none; }
+.side a:hover { background:#eef2f7; }
+.side a[aria-current="page"] { background:#e6eef9; color:#17498f; font-weight:600; box-shadow:inset 3px 0 0 var(--accent); }
+.content { min-width:0; }
+@media (max-width: 880px) {
+  .shell.with-nav { display:block; }
+  .side { border-right:0; border-bottom:1px solid var(--line); }
+  .side-inner { position:static; max-height:none; padding:.6em 1em; }
+  .side nav + nav { margin-top:.3em; }
+  .nav-group { display:none; }
+  .side ul { flex-direction:row; flex-wrap:wrap; gap:.2em; }
+  .side a { padding:.3em .7em; }
+  main, .foot { padding:0 1em; }
+}
+/* Dashboard */
+.stats { display:grid; grid-template-columns:repeat(auto-fit, minmax(12.5em, 1fr)); gap:1em; margin:0 0 1.2em; }
+.stat { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:.9em 1.2em 1em; box-shadow:0 1px 2px rgba(0,0,0,.04); }
+.stat dt { color:var(--muted); font-size:.8em; font-weight:650; letter-spacing:.05em; text-transform:uppercase; }
+.stat dd { margin:.15em 0 0; display:flex; flex-direction:column; gap:.1em; }
+.stat-value { font-size:2.1em; font-weight:700; line-height:1.15; font-variant-numeric:tabular-nums; }
+.stat-note { color:var(--muted); font-size:.86em; }
+.stat[data-stat="fail"] .stat-value { color:var(--bad); }
+.stat[data-stat="ok"] .stat-value { color:#1d4f9c; }
+.panel { padding:1.1em 1.4em 1.2em; margin-bottom:1.2em; }
+.panel h2 { margin:0 0 .6em; font-size:1.08em; }
+.panel-head { display:flex; justify-content:space-between; align-items:baseline; flex-wrap:wrap; gap:.3em 1.5em; }
+.two-up { display:grid; grid-template-columns:repeat(auto-fit, minmax(22em, 1fr)); gap:0 1.2em; }
+.legend { list-style:none; display:flex; flex-wrap:wrap; gap:.3em 1.3em; margin:0 0 .4em; padding:0; font-size:.9em; color:var(--muted); }
+.legend strong { color:var(--fg); font-variant-numeric:tabular-nums; }
+.swatch { display:inline-block; width:.8em; height:.8em; border-radius:2px; margin-right:.45em; vertical-align:-.05em; }
+.chart { display:block; width:100%; height:auto; }
+.chart .grid line { stroke:#e6e9ee; }
+.chart .axis { stroke:#9aa3af; }
+.chart text { font-size:11px; fill:#5b6472; font-family:inherit; font-variant-numeric:tabular-nums; }
+.chart .hit { fill:transparent; }
+.chart .bar:hover .hit { fill:#eef2f8; }
+.s-ok { fill:#2f6fd0; background:#2f6fd0; }
+.s-fail { fill:#d1453b; background:#d1453b; }
+.s-tempfail { fill:#e0a526; background:#e0a526; }
+.chart-data summary { cursor:pointer; color:var(--accent); margin-top:.5em; width:max-content; }
+.chart-data .table-wrap { margin-top:.6em; max-height:22em; overflow-y:auto; }
+table.data.compact th, table.data.compact td { padding:.45em .8em; }
+.panel table.data thead th { background:transparent; }
+.num { text-align:right !important; font-variant-numeric:tabular-nums; }
+.empty-inline { color:var(--muted); margin:.3em 0; }
+/* Login history */
+.filters { padding:1.1em 1.4em 1.2em; margin-bottom:1.2em; }
+.filter-grid { display:grid; grid-template-columns:repeat(auto-fill, minmax(12.5em, 1fr)); gap:.9em 1.2em; }
+.field { display:flex; flex-direction:column; gap:.25em; min-width:0; }
+.field label { font-size:.9em; }
+.field input, .field select { font:inherit; padding:.45em .6em; border:1px solid #b8c0cc; border-radius:6px; background:#fff; color:var(--fg); width:100%; }
+.field.invalid input, .field.invalid select { border-color:var(--bad); box-shadow:0 0 0 1px var(--bad); }
+.field-error { color:var(--bad); font-size:.85em; font-weight:600; }
+.filter-actions { display:flex; flex-wrap:wrap; gap:.6em; margin-top:1.1em; align-items:center; }
+a.button { display:inline-block; text-decoration:none; }
+.pager { display:flex; gap:.6em; justify-content:flex-end; margin-top:1em; }
+table.history th, table.history td { vertical-align:top; }
+table.history .login { font-weight:500; min-width:13em; overflow-wrap:anywhere; }
+table.history code { white-space:nowrap; }
+.nowrap { white-space:nowrap; }
+.small { font-size:.85em; }
+a.code { text-decoration:none; }
+a.code:hover { text-decoration:underline; }
+.panel .login-cell { overflow-wrap:anywhere; }
+.block { display:block; }
+/* Mailboxes and backends: page heads with an action, breadcrumbs, the search bar, grouped checkboxes and ports */
+.page-head.split { display:flex; justify-content:space-between; align-items:flex-start; gap:.8em 1.5em; flex-wrap:wrap; }
+.page-head.split h1 + p { margin-top:.35em; }
+.crumbs { margin:0 0 .5em; color:var(--muted); font-size:.92em; }
+.toolbar { display:flex; flex-wrap:wrap; align-items:flex-end; gap:.8em 1.2em; background:var(--card); border:1px solid var(--line); border-radius:10px; padding:.9em 1.2em; margin-bottom:1.2em; }
+.toolbar .field { min-width:14em; }
+fieldset.choices, fieldset.ports { border:1px solid var(--line); border-radius:8px; padding:.55em 1em .8em; margin:.7em 0 .3em; }
+fieldset.choices legend, fieldset.ports legend { font-weight:600; padding:0 .35em; }
+fieldset.ports { display:grid; grid-template-columns:repeat(auto-fill, minmax(10em, 1fr)); gap:.6em 1em; }
+label.check { display:inline-flex; align-items:center; gap:.45em; font-weight:400; margin:.25em 1.5em .25em 0; cursor:pointer; }
+label.check input { width:1.05em; height:1.05em; margin:0; }
+.buttons { display:flex; align-items:center; gap:1em; flex-wrap:wrap; margin-top:1em; }
+.stack .buttons button { margin-top:0; }
+.form-card { max-width:42em; }
+.grid.cards { gap:1.2em 1.6em; align-items:start; margin-bottom:1.2em; }
+.grid.cards > section > h2:first-child { margin-top:0; }
 `;
 
 export const CONSOLE_JS = `'use strict';

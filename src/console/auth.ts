@@ -66,8 +66,8 @@ const NOTICES: Record<string, string> = {
 
 /** An app path to go to after login: only paths under the public URL (never an open redirect). */
 export function safeNext(ctx: Ctx, next: string | null): string {
-  if (next === null || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/login')) return '/mailboxes';
-  return resolveRedirect(ctx.settings.publicUrl, next).ok ? next : '/mailboxes';
+  if (next === null || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/login')) return '/dashboard';
+  return resolveRedirect(ctx.settings.publicUrl, next).ok ? next : '/dashboard';
 }
 
 function renderLogin(ctx: Ctx, status: number, opts: { next: string; name?: string; notice?: string; problem?: LoginProblem; findings?: ReturnType<typeof findingsFor> }): void {

@@ -46,7 +46,15 @@ export interface ConsoleDeps {
     verify(stored: string, password: string): Promise<boolean>;
     /** Same cost as verify, for unknown names (src/passwords dummyVerify). */
     dummyVerify(password: string): Promise<false>;
+    /**
+     * Hashes a new mailbox password: argon2id with the configured parameters (serve passes
+     * src/passwords hashPassword with the runtime's argon2 settings, as the CLI does). Absent:
+     * Postern's default parameters (DEFAULT_ARGON2).
+     */
+    hash?(password: string): Promise<string>;
   };
+  /** The [history] settings, for what the history page and the dashboard say; absent: the defaults (on, 30 days). */
+  history?: import('../history/index.js').HistorySettings;
   /** The vault keyring for TOTP secrets; null: the vault is off, and 2FA cannot be set up. */
   keyring: import('../vault/index.js').Keyring | null;
   log: import('../log/logger.js').Logger;

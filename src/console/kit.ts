@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { SessionStage } from '../admin/index.js';
+import type { DirectoryError } from '../directory/types.js';
 import type { ConsoleDeps, Ctx } from './context.js';
 import { sendHtml, sendJson } from './http-io.js';
 import { errorPage } from './views/pages.js';
@@ -71,4 +72,9 @@ export function who(ctx: Ctx): { name: string; csrf: string | null } {
 /** An error page with a stable code and, when known, how to fix it. */
 export function problem(ctx: Ctx, status: number, p: { code: string; message: string; fix?: string }): void {
   sendHtml(ctx.res, status, errorPage(ctx.settings, ctx.auth ? who(ctx) : undefined, status, p));
+}
+
+/** DirectoryError codes as HTTP statuses. */
+export function directoryStatus(err: DirectoryError): number {
+  return err.code === 'not-found' ? 404 : err.code === 'exists' || err.code === 'in-use' ? 409 : 400;
 }

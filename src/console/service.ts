@@ -1,19 +1,22 @@
 /**
  * The console's operations, shared by its HTML pages and its REST API so both do exactly the
- * same thing: mailboxes as the console shows them (never a hash or a secret), enabling and
- * disabling them, one's own sessions with their revocation, and the bans in force. (Lifting a
+ * same thing: the mailbox view (never a hash or a secret; mailbox-ops.ts
+ * changes them), one's own sessions with their revocation, and the bans in force. (Lifting a
  * ban and the keys report are the store's liftBans and vault-check.ts keysStatus, called as they are.)
  */
 import { describeBrowser, sessionHandle, type AdminStore, type SessionRecord } from '../admin/index.js';
 import type { DirectoryAdmin, Mailbox } from '../directory/types.js';
 import { schemeOf } from '../passwords/index.js';
-import type { BanAdmin } from '../store/index.js';
+import type { BanAdmin, LoginHistoryStore } from '../store/index.js';
 import type { Auth } from './context.js';
+import type { AppPasswordAdmin } from '../app-passwords/index.js';
 
 /** What the console needs from the directory database (one line per area). */
 export type ConsoleStore = AdminStore &
   DirectoryAdmin &
-  Pick<BanAdmin, 'listBans' | 'liftBans'>;
+  Pick<BanAdmin, 'listBans' | 'liftBans'> &
+  Pick<LoginHistoryStore, 'listLogins' | 'countLoginsPerHour' | 'topFailing'> &
+  AppPasswordAdmin;
 
 export interface MailboxView {
   address: string;
@@ -38,13 +41,6 @@ export function mailboxView(m: Mailbox): MailboxView {
   };
 }
 
-export async function listMailboxes(store: ConsoleStore): Promise<MailboxView[]> {
-  return (await store.listMailboxes()).map(mailboxView);
-}
-
-export async function setMailboxEnabled(store: ConsoleStore, address: string, enabled: boolean): Promise<MailboxView> {
-  return mailboxView(await store.changeMailbox(address, { enabled }));
-}
 
 export interface SessionView {
   /** A prefix of the stored id hash: names the session for a revoke, cannot be turned into a cookie. */

@@ -29,6 +29,7 @@ import { decrypt, describeUndecryptable, encrypt } from '../vault/index.js';
 import { safeNext, startSession } from './auth.js';
 import { clientIp, type ConsoleDeps, type Ctx } from './context.js';
 import { clearCookie, redirect, sendHtml, setCookie } from './http-io.js';
+import { qrSvg } from './qr.js';
 import { link } from './views/layout.js';
 import { recoveryCodesPage, secondFactorPage, twoFactorPage, type Problem, type TwoFactorView } from './views/two-factor.js';
 
@@ -138,7 +139,9 @@ async function view(ctx: Ctx, deps: ConsoleDeps, extra: { problem?: Problem; fla
   try {
     // The one place a TOTP secret is ever shown.
     const account = `${a.admin.name}@${ctx.settings.publicUrl.host}`;
-    return { kind: 'enrol', required: state.required, enrol: { secretText: totpSecretText(opened.secret), uri: totpUri(opened.secret, ISSUER, account) }, ...(extra.problem ? { problem: extra.problem } : {}) };
+    const uri = totpUri(opened.secret, ISSUER, account);
+    const qr = qrSvg(uri);
+    return { kind: 'enrol', required: state.required, enrol: { secretText: totpSecretText(opened.secret), uri, ...(qr ? { qrSvg: qr } : {}) }, ...(extra.problem ? { problem: extra.problem } : {}) };
   } finally {
     opened.secret.fill(0);
   }

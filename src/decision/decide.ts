@@ -12,6 +12,7 @@ import type { Resolver } from '../dns/resolver.js';
 import { inNetworks, parseNetworks } from '../net/cidr.js';
 import { HashPoolOverloaded, PasswordHashError } from '../passwords/index.js';
 import type { Keyring } from '../vault/index.js';
+import { createAppPasswordLogin } from './app-password-login.js';
 import { backendLogin, type Login } from './backend-login.js';
 import { createChallengeLogin } from './challenge-login.js';
 import { refusal, type Reason, type RefusalKind } from './outcome.js';
@@ -41,6 +42,8 @@ export interface DeciderDeps {
   admitsAccount?: (mailbox: Mailbox, req: AuthRequest) => Promise<boolean>;
   /** The vault keyring for reversible credentials (APOP, CRAM-MD5); absent or null: the vault is off. */
   keyring?: Keyring | null;
+  /** Now, for app password expiry; default the system clock. */
+  now?: () => Date;
 }
 
 export interface Outcome {
@@ -63,6 +66,8 @@ export interface Outcome {
   rewritten?: boolean;
   /** The label of the app password the client logged in with (never the password): for the log and the login history. */
   appPassword?: string;
+  /** The id of that app password, on a successful login only: its last-used time is recorded after the reply. */
+  appPasswordId?: number;
 }
 
 /** Optional human-readable steps, for `postern test-login`. */
@@ -202,6 +207,9 @@ export function createDecider(deps: DeciderDeps): Decider {
     }
     const { mailbox, via } = target;
     t?.push(via === 'address' ? `mailbox ${mailbox.address}` : `"${address}" is an ${via} of mailbox ${mailbox.address}`);
+    // App passwords first, never through the auth cache (app-password-login.ts says why).
+    const app = await appPasswordLogin(req, mailbox, t);
+    if (app) return app;
     if (!mailbox.passwordHash) {
       await passwords.dummyVerify(req.pass);
       t?.push('mailbox has no password set');
@@ -287,6 +295,15 @@ export function createDecider(deps: DeciderDeps): Decider {
     const pass = req.protocol === 'smtp' ? undefined : randomBytes(18).toString('base64url');
     return admit(req, mailbox, t, { user: mailbox.address, ...(pass ? { pass, passFrom: 'a random one-time value for EXTERNAL' } : {}) });
   }
+
+  const appPasswordLogin = createAppPasswordLogin({
+    directory,
+    passwords,
+    now: deps.now ?? (() => new Date()),
+    canonicalLogin,
+    refuse,
+    admit,
+  });
 
   const challengeLogin = createChallengeLogin({
     directory,

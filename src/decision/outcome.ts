@@ -36,6 +36,12 @@ export type Reason =
   | 'banned'
   /** The mailbox is protected after many different wrong passwords, and the client is not its owner's. */
   | 'account-protected'
+  /** An app password of the mailbox, used outside its protocols or networks (answered as a wrong password). */
+  | 'app-password-out-of-scope'
+  /** An app password of the mailbox past its expiry (answered as a wrong password). */
+  | 'app-password-expired'
+  /** A revoked app password of the mailbox (answered as a wrong password). */
+  | 'app-password-revoked'
   // temporary failures: Postern or its surroundings went wrong
   | 'no-route'
   | 'no-port'

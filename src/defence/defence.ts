@@ -52,6 +52,21 @@ const GUESSES: ReadonlySet<Reason> = new Set<Reason>([
   // APOP/CRAM-MD5: a wrong digest, or a digest for a mailbox without a reversible credential.
   'bad-digest',
   'no-reversible-secret',
+  // An app password used outside its scope, after its expiry or revocation: a failure like a wrong password.
+  'app-password-out-of-scope',
+  'app-password-expired',
+  'app-password-revoked',
+]);
+
+/** Refusals that count as a wrong password of the account (distinct passwords towards its protection). */
+const WRONG_PASSWORDS: ReadonlySet<Reason> = new Set<Reason>([
+  'bad-credentials',
+  // A wrong APOP/CRAM-MD5 digest is a wrong password too (each one is distinct: the salt changes).
+  'bad-digest',
+  // A device retrying one revoked or expired app password is one distinct password, as a stale password is.
+  'app-password-out-of-scope',
+  'app-password-expired',
+  'app-password-revoked',
 ]);
 
 export interface Defence {
@@ -127,8 +142,7 @@ export function createDefence(s: DefenceSettings, deps: { bans: BanStore; counte
         const n = await counters.addDistinct(`unknown:${net}`, digest(req.user), ms(s.unknownUsersWindowSeconds));
         if (n >= s.unknownUsersLimit) await ban('subnet', net, `${n} unknown user names tried`, `unknown:${net}`);
       }
-      // A wrong APOP/CRAM-MD5 digest is a wrong password too (each one is distinct: the salt changes).
-      if ((outcome.reason === 'bad-credentials' || outcome.reason === 'bad-digest') && outcome.mailbox) {
+      if (WRONG_PASSWORDS.has(outcome.reason) && outcome.mailbox) {
         const k = `account:${outcome.mailbox}`;
         const n = await counters.addDistinct(k, digest(req.pass), ms(s.accountWindowSeconds));
         if (n >= s.accountLimit) await ban('account', outcome.mailbox, `${n} different wrong passwords`, k);

@@ -5,6 +5,7 @@
  */
 import type { Protocol } from '../authhttp/types.js';
 import type { SecretField, StoredSecret } from './secret-fields.js';
+import type { AppPassword } from '../app-passwords/types.js';
 
 export interface Domain {
   id: number;
@@ -187,6 +188,11 @@ export interface DirectoryReader {
   routeFor(mailbox: Mailbox): Promise<Backend | null>;
   /** The backend for unknown users of `domain` (or globally when null or no domain route). */
   unknownRoute(domain: string | null): Promise<Backend | null>;
+  /**
+   * The app password of this mailbox with this hash (src/app-passwords/secret.ts appPasswordHash),
+   * revoked and expired ones included (the caller judges them); null when the mailbox has none.
+   */
+  findAppPassword(mailboxId: number, hash: string): Promise<AppPassword | null>;
   /** Cheap round-trip used by /readyz. */
   ping(): Promise<void>;
 }

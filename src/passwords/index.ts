@@ -6,5 +6,6 @@
 export { PasswordHashError, type PasswordHashErrorCode } from './errors.js';
 export { verifyPassword, schemeOf, isCleartext, isSupportedScheme, checkStoredHash } from './verify.js';
 export { hashPassword, needsUpgrade, dummyVerify, DEFAULT_ARGON2, type Argon2Params } from './argon2.js';
+export { newPasswordProblem, MAX_PASSWORD_BYTES } from './new-password.js';
 export { parsePasswdFile, type PasswdEntry, type PasswdSkip, type PasswdFileOptions } from './passwd-file.js';
 export { createHashPool, HashPoolOverloaded, type HashPool } from './pool.js';

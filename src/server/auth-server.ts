@@ -120,6 +120,7 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
     socket.end(bytes);
     logDecision(head, req, protocol, outcome, started);
     if (outcome.verified && cfg.passwords.upgrade_on_login) void upgradeHash(rt, outcome.verified, log);
+    if (outcome.appPasswordId !== undefined && outcome.decision.kind === 'ok') rt.appPasswordUsed(outcome.appPasswordId);
   }
 
   /** The decision, or a temporary failure when it throws or misses auth.decision_timeout_ms. */
@@ -142,18 +143,23 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
 
   function logDecision(head: RawHead, req: AuthRequest | undefined, protocol: Protocol, outcome: Outcome, started: bigint): void {
     const d = outcome.decision;
+    const method = req?.method ?? getHeader(head, 'Auth-Method')?.toString('latin1');
+    const user = req ? printable(req.user) : undefined;
+    const clientIp = req?.clientIp ?? getHeader(head, 'Client-IP')?.toString('latin1');
+    const result = resultOf(d);
     const line: Record<string, unknown> = {
       event: 'auth',
       protocol,
-      method: req?.method ?? getHeader(head, 'Auth-Method')?.toString('latin1'),
-      user: req ? printable(req.user) : undefined,
-      client_ip: req?.clientIp ?? getHeader(head, 'Client-IP')?.toString('latin1'),
+      method,
+      user,
+      client_ip: clientIp,
       attempt: req?.attempt,
-      result: resultOf(d),
+      result,
       reason: outcome.reason satisfies Reason,
       mailbox: outcome.mailbox,
       backend: outcome.backend,
       cache: outcome.cache,
+      app_password: outcome.appPassword,
       key_id: outcome.keyId,
       problem: outcome.problem,
       latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
@@ -161,6 +167,18 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
     if (d.kind === 'ok') line.server = `${d.server}:${d.port}`;
     if (req?.smtp) line.rcpt = printable(Buffer.from(req.smtp.to, 'utf8'));
     log.info(line, 'auth decision');
+    // O(1): a push to the history's buffer, written in batches off this path (src/history).
+    rt.history?.record({
+      login: user ?? '',
+      mailbox: outcome.mailbox ?? null,
+      clientIp: clientIp ?? '',
+      protocol,
+      method: method ?? '',
+      result,
+      reason: outcome.reason,
+      cache: outcome.cache ?? null,
+      appPassword: outcome.appPassword ?? null,
+    });
   }
 
   async function readiness(): Promise<Buffer> {

@@ -5,8 +5,10 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminStore } from '../admin/types.js';
+import type { AppPasswordAdmin } from '../app-passwords/types.js';
 import type { Directory } from '../directory/types.js';
 import { createAdminStore } from './admins.js';
+import { createAppPasswordStore } from './app-passwords.js';
 import type { Engine } from './engine.js';
 import * as aliases from './aliases.js';
 import * as backends from './backends.js';
@@ -14,6 +16,7 @@ import { createBanStore, type BanAdmin, type Clock } from './bans.js';
 import * as certs from './certs.js';
 import * as domains from './domains.js';
 import { importMailboxes } from './import.js';
+import { createLoginHistoryStore, excludingHistoryWrites, historyWrites, type LoginHistoryStore } from './login-history.js';
 import * as mailboxes from './mailboxes.js';
 import { DEFAULT_LOOKUP_MEMORY, lookupVersion, memoisedReader } from './memo-reader.js';
 import { createReader } from './reader.js';
@@ -22,8 +25,8 @@ import * as vault from './vault.js';
 import type { Store } from './rows.js';
 import type { DB } from './schema.js';
 
-/** The directory, the bans and the console's admins, over one database (see src/defence/types.ts for `BanStore`). */
-export interface DirectoryWithBans extends Directory, BanAdmin, AdminStore {}
+/** The directory, the bans, the console's admins and the app passwords, over one database (see src/defence/types.ts for `BanStore`). */
+export interface DirectoryWithBans extends Directory, BanAdmin, AdminStore, AppPasswordAdmin, LoginHistoryStore {}
 
 export interface DirectoryOptions {
   /** Where bans take "now" from; tests inject a clock they can move. Default: the system clock. */
@@ -33,8 +36,12 @@ export interface DirectoryOptions {
 }
 
 export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryOptions = {}): DirectoryWithBans {
+  // The login history's own writes (a flush every second) must not empty the lookups kept in memory.
+  const history = historyWrites();
   const version =
-    engine.changeVersion && engine.localChanges ? lookupVersion({ changeVersion: engine.changeVersion, localChanges: engine.localChanges }) : undefined;
+    engine.changeVersion && engine.localChanges
+      ? lookupVersion(excludingHistoryWrites({ changeVersion: engine.changeVersion, localChanges: engine.localChanges }, history))
+      : undefined;
   const s: Store = version ? { db, engine, version } : { db, engine };
   const reader = createReader(s);
   const lookupMemory = opts.lookupMemory ?? DEFAULT_LOOKUP_MEMORY;
@@ -42,6 +49,8 @@ export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryO
     ...(version && lookupMemory > 0 ? memoisedReader(reader, version, lookupMemory) : reader),
     ...createBanStore(s, opts.clock),
     ...createAdminStore(s),
+    ...createAppPasswordStore(s),
+    ...createLoginHistoryStore(s, history),
 
     addDomain: (name) => domains.addDomain(s, name),
     listDomains: () => domains.listDomains(s),

@@ -16,6 +16,7 @@ export { parseAdminName, parseTokenLabel } from './admins.js';
 export { DEFAULT_LOOKUP_MEMORY } from './memo-reader.js';
 export type { DirectoryOptions, DirectoryWithBans } from './directory.js';
 export { BAN_KINDS, MAX_BAN_SECONDS, normaliseBanSubject, parseBanSubject, type BanAdmin, type BanRecord, type Clock } from './bans.js';
+export { LOGIN_RESULTS, MAX_PAGE as MAX_HISTORY_PAGE, networkKeyRange, type FailingSubject, type HistoryCursor, type HourCount, type LoginEvent, type LoginHistoryStore, type LoginPage, type LoginQuery, type LoginRecord, type LoginResult } from './login-history.js';
 
 /** Where the directory lives. PostgreSQL (`{ kind: 'postgres'; url }`) will join this union. */
 export type DirectoryLocation = { kind: 'sqlite'; path: string };

@@ -11,6 +11,7 @@
  * Results are shared between callers, so they are frozen.
  */
 import { performance } from 'node:perf_hooks';
+import type { AppPassword } from '../app-passwords/types.js';
 import type { Backend, DirectoryReader, Domain, LoginTarget, Mailbox } from '../directory/types.js';
 
 export const DEFAULT_LOOKUP_MEMORY = 50_000;
@@ -43,6 +44,9 @@ export function memoisedReader(reader: DirectoryReader, version: () => string, m
     // Keyed by what the route query reads: the mailbox and its domain.
     routeFor: (mailbox) => remembered<Backend | null>(`route\0${mailbox.id}\0${mailbox.domainId}`, () => reader.routeFor(mailbox)),
     unknownRoute: (domain) => remembered<Backend | null>(`unknown\0${domain ?? ''}`, () => reader.unknownRoute(domain)),
+    // Keyed by the hash, never the password. Expiry is judged by the caller at each login, so a
+    // remembered row does not outlive its expiry; a revocation is a write, which drops it.
+    findAppPassword: (mailboxId, hash) => remembered<AppPassword | null>(`app\0${mailboxId}\0${hash}`, () => reader.findAppPassword(mailboxId, hash)),
     ping: () => reader.ping(),
   };
 }

@@ -45,7 +45,7 @@ describe('openDirectory (sqlite)', () => {
     const raw = openSqlite(file);
     try {
       const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
-      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials', '0006-admins', '0007-admin-totp']);
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials', '0006-admins', '0007-admin-totp', '0008-login-history', '0009-app-passwords']);
     } finally {
       raw.close();
     }
@@ -76,7 +76,7 @@ describe('openDirectory (sqlite)', () => {
     await assert.rejects(openDirectory({ kind: 'sqlite', path: file }), (err: unknown) => {
       assert.ok(err instanceof SchemaVersionError);
       assert.match(err.message, /schema version 99 \(0099-future-thing\)/);
-      assert.match(err.message, /only knows schema version 7 \(0007-admin-totp\)/);
+      assert.match(err.message, /only knows schema version 9 \(0009-app-passwords\)/);
       assert.match(err.message, /Upgrade Postern/);
       return true;
     });
@@ -104,7 +104,7 @@ describe('openDirectory (sqlite)', () => {
     const raw = openSqlite(file);
     try {
       const rows = raw.prepare(`select name from ${MIGRATION_TABLE} order by name`).all([]) as Array<{ name: string }>;
-      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials', '0006-admins', '0007-admin-totp']);
+      assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-bans', '0003-secrets', '0004-vault-canaries', '0005-backend-credentials', '0006-admins', '0007-admin-totp', '0008-login-history', '0009-app-passwords']);
       const indexes = raw.prepare(`select name from sqlite_master where type = 'index' and tbl_name = 'bans' and name like 'bans_%' order by name`).all([]) as Array<{ name: string }>;
       assert.deepEqual(indexes.map((r) => r.name), ['bans_expires_at', 'bans_subject_expires_at']);
     } finally {

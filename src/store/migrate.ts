@@ -12,6 +12,8 @@ import * as m0004 from './migrations/0004-vault-canaries.js';
 import * as m0005 from './migrations/0005-backend-credentials.js';
 import * as m0006 from './migrations/0006-admins.js';
 import * as m0007 from './migrations/0007-admin-totp.js';
+import * as m0008 from './migrations/0008-login-history.js';
+import * as m0009 from './migrations/0009-app-passwords.js';
 
 interface MigrationModule {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -29,6 +31,8 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0005-backend-credentials', m0005],
   ['0006-admins', m0006],
   ['0007-admin-totp', m0007],
+  ['0008-login-history', m0008],
+  ['0009-app-passwords', m0009],
 ];
 
 export const MIGRATION_TABLE = 'postern_migration';

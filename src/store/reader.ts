@@ -7,6 +7,7 @@
  */
 import { sql } from 'kysely';
 import type { DirectoryReader } from '../directory/types.js';
+import { toAppPassword } from './app-passwords.js';
 import { prepareQuery } from './prepared.js';
 import { toBackend, toMailbox, type Store } from './rows.js';
 import { normaliseName, parseAddress, parseCertValue, parseDomainName } from './validate.js';
@@ -78,6 +79,10 @@ function preparedQueries({ db }: Store) {
           ),
         ),
     ),
+    // The UNIQUE hash finds the row; the mailbox id makes sure it is this mailbox's.
+    appPassword: prepareQuery(db, (mailboxId: number, hash: string) =>
+      db.selectFrom('app_passwords').selectAll().where('hash', '=', hash).where('mailbox_id', '=', mailboxId),
+    ),
     ping: prepareQuery(db, () => db.selectNoFrom(sql<number>`1`.as('one'))),
   };
 }
@@ -133,6 +138,11 @@ export function createReader(s: Store): DirectoryReader {
       const name = domain === null ? '' : normaliseName(domain);
       const row = first(await q.unknownRoute(name, name));
       return row ? toBackend(row) : null;
+    },
+
+    async findAppPassword(mailboxId, hash) {
+      const row = first(await q.appPassword(mailboxId, hash));
+      return row ? toAppPassword(row) : null;
     },
 
     async ping() {

@@ -1,6 +1,6 @@
 /**
  * Kysely's view of the directory tables (the shape migrations/0001-initial.ts,
- * 0002-bans.ts, 0003-secrets.ts, 0004-vault-canaries.ts, 0005-backend-credentials.ts, 0006-admins.ts and 0007-admin-totp.ts create).
+ * 0002-bans.ts, 0003-secrets.ts, 0004-vault-canaries.ts, 0005-backend-credentials.ts, 0006-admins.ts, 0007-admin-totp.ts, 0008-login-history.ts and 0009-app-passwords.ts create).
  * Columns are plain text and integers on purpose: the same queries run on SQLite and,
  * later, PostgreSQL. Booleans are 0/1 integers, timestamps ISO-8601 UTC text, lists
  * comma-separated text.
@@ -164,6 +164,53 @@ export interface ApiTokensTable {
   revoked: number;
 }
 
+export interface AppPasswordsTable {
+  id: Generated<number>;
+  mailbox_id: number;
+  label: string;
+  /** Hex SHA-256 of the normalised app password (shown once at creation, never stored). */
+  hash: string;
+  /** Comma-separated subset of imap,pop3,smtp in that order. */
+  protocols: string;
+  /** Comma-separated CIDRs; '' means anywhere. */
+  networks: string;
+  expires_at: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface LoginHistoryTable {
+  id: Generated<number>;
+  /** ISO-8601 UTC. */
+  at: string;
+  /** The login as sent: printable, at most 256 characters ('' when unreadable). */
+  login: string;
+  /** Canonical mailbox address, when one was identified. */
+  mailbox: string | null;
+  client_ip: string;
+  /** The address as 32 hex digits (IPv4 mapped into ::ffff:0:0/96) for IP and CIDR filters; NULL: not an address. */
+  client_ip_key: string | null;
+  /** imap | pop3 | smtp (CHECK constraint). */
+  protocol: string;
+  method: string;
+  /** ok | fail | tempfail (CHECK constraint). */
+  result: string;
+  /** The decision's Reason code (src/decision/outcome.ts). */
+  reason: string;
+  /** hit | stale, or NULL. */
+  cache: string | null;
+  /** The app password's label (never the password), or NULL. */
+  app_password: string | null;
+}
+
+export interface LoginHistoryHoursTable {
+  /** The hour's first instant, ISO-8601 UTC. */
+  hour: string;
+  result: string;
+  logins: number;
+}
+
 export interface DB {
   domains: DomainsTable;
   domain_aliases: DomainAliasesTable;
@@ -178,4 +225,7 @@ export interface DB {
   admin_sessions: AdminSessionsTable;
   api_tokens: ApiTokensTable;
   admin_recovery_codes: AdminRecoveryCodesTable;
+  login_history: LoginHistoryTable;
+  login_history_hours: LoginHistoryHoursTable;
+  app_passwords: AppPasswordsTable;
 }

@@ -108,6 +108,9 @@ async function signIn(page: Page, publicUrl: string, auth: Authenticator | null,
     await page.getByLabel(/Code from your authenticator app/).fill(await freshCode(auth));
     await page.getByRole('button', { name: 'Verify' }).click();
   }
+  // Signing in lands on the dashboard; the walk-through continues on the mailboxes.
+  await page.waitForURL(`${publicUrl}dashboard`);
+  await page.getByRole('link', { name: 'Mailboxes', exact: true }).click();
   await page.waitForURL(`${publicUrl}mailboxes`);
 }
 
@@ -386,6 +389,8 @@ describe('attacks', () => {
       assert.equal(await mailboxEnabled(env.postern, ODD), false, "the quote and ampersand survive the attribute and the URL");
       await page.goto(`${env.publicUrl}sessions`);
       await page.getByText('<img src=x onerror="window.__pwned=1"><b>agent</b>').waitFor();
+      assert.equal(await page.locator('b', { hasText: 'agent' }).count(), 0);
+      await page.goto(`${env.publicUrl}tokens`);
       await page.getByText(label).waitFor();
       assert.equal(await page.locator('b', { hasText: 'agent' }).count(), 0);
       assert.equal(await page.locator('b', { hasText: 'label' }).count(), 0);

@@ -1,6 +1,6 @@
 /**
- * The frame of every console page: head with the stylesheet and script, a skip link, the
- * navigation, who is signed in with the logout button, the trust-everything warning when it
+ * The frame of every console page: head with the stylesheet and script, a skip link, who is
+ * signed in with the logout button, the navigation (a sidebar), the trust-everything warning when it
  * applies, and the main content. Every URL is built from the public URL (linkTo), never from
  * the request, so the page is right whatever the proxy kept or stripped.
  */
@@ -56,7 +56,9 @@ export function csrfField(csrf: string | null): Html {
 export function layout(f: PageFrame, main: Html): Html {
   const s = f.settings;
   const nav = (entries: ReadonlyArray<readonly [Section, string, string]>): Html[] =>
-    entries.map(([id, label, path]) => html`<a href="${link(s, path)}"${f.section === id ? html` aria-current="page"` : ''}>${label}</a>`);
+    entries.map(([id, label, path]) => html`<li><a href="${link(s, path)}"${f.section === id ? html` aria-current="page"` : ''}>${label}</a></li>`);
+  // A sidebar on wide screens, wrapping rows on narrow ones (assets.ts): thirteen entries do not fit one bar.
+  const sidebar = f.admin && !f.admin.limited;
   return html`<html lang="en">
 <head>
 <meta charset="utf-8">
@@ -73,8 +75,7 @@ ${f.admin?.csrf ? html`<meta name="postern-csrf" content="${f.admin.csrf}">` : '
 <header class="top">
   <a class="brand" href="${link(s, '/')}"><span class="logo" aria-hidden="true">P</span> Postern <span class="muted">admin</span></a>
   ${f.admin
-    ? html`${f.admin.limited ? '' : html`<nav aria-label="Main">${nav(MAIN_NAV)}</nav><nav aria-label="Account" class="own">${nav(OWN_NAV)}</nav>`}
-  <div class="who">Signed in as <strong>${f.admin.name}</strong>
+    ? html`<div class="who">Signed in as <strong>${f.admin.name}</strong>
     <form method="post" action="${link(s, '/logout')}">${csrfField(f.admin.csrf)}<button type="submit" class="button subtle">Log out</button></form>
   </div>`
     : ''}
@@ -82,10 +83,20 @@ ${f.admin?.csrf ? html`<meta name="postern-csrf" content="${f.admin.csrf}">` : '
 ${s.trustWarning
     ? html`<div class="banner warning" role="alert"><strong>trust-everything:</strong> ${s.trustWarning}. Set <code>admin.trusted_proxies</code> to your proxies' addresses.</div>`
     : ''}
+<div class="shell${sidebar ? ' with-nav' : ''}">
+${sidebar
+    ? html`<div class="side"><div class="side-inner">
+  <nav aria-label="Main"><span class="nav-group" aria-hidden="true">Manage</span><ul>${nav(MAIN_NAV)}</ul></nav>
+  <nav aria-label="Account" class="own"><span class="nav-group" aria-hidden="true">Your account</span><ul>${nav(OWN_NAV)}</ul></nav>
+</div></div>`
+    : ''}
+<div class="content">
 <main id="main" tabindex="-1">
 ${main}
 </main>
 <footer class="foot">Postern console · <a href="${link(s, '/api/openapi.json')}">API (OpenAPI)</a></footer>
+</div>
+</div>
 <div id="live" class="visually-hidden" aria-live="polite"></div>
 </body>
 </html>`;

@@ -1,48 +1,18 @@
 /**
- * The signed-in pages: mailboxes (with enable/disable), one's sessions (with revoke) and API
- * tokens, the proxy diagnostics, and the error page. Every dynamic value goes through the
- * escaping `html` tag.
+ * The signed-in pages: one's sessions (with revoke; the API tokens have their own page,
+ * views/tokens.ts), the proxy diagnostics, and the error page (the mailbox pages are in
+ * views/mailboxes.ts). Every dynamic value goes through the escaping `html` tag.
  */
-import type { AdminSettings, ApiToken } from '../../admin/index.js';
+import type { AdminSettings } from '../../admin/index.js';
 import type { DiagnosticsView } from '../diagnostics.js';
 import { html, type Html } from '../html.js';
-import type { MailboxView, SessionView } from '../service.js';
+import type { SessionView } from '../service.js';
 import { findingList } from './findings.js';
 import { csrfField, layout, link, when, type PageFrame } from './layout.js';
 
 type Who = NonNullable<PageFrame['admin']>;
 
-export function mailboxesPage(s: AdminSettings, who: Who, boxes: MailboxView[], flash?: string): Html {
-  const rows = boxes.map((m) => {
-    const path = `/mailboxes/${encodeURIComponent(m.address)}`;
-    return html`<tr data-address="${m.address}">
-  <th scope="row" class="address">${m.address}</th>
-  <td><span class="badge ${m.enabled ? 'on' : 'off'}" data-role="state">${m.enabled ? 'Enabled' : 'Disabled'}</span></td>
-  <td>${m.protocols.join(', ')}</td>
-  <td>${m.networks.length > 0 ? m.networks.join(', ') : html`<span class="muted">anywhere</span>`}</td>
-  <td><code>${m.passwordScheme}</code></td>
-  <td class="actions">
-    <form method="post" action="${link(s, `${path}/state`)}" data-api-patch="${encodeURIComponent(m.address)}">
-      ${csrfField(who.csrf)}<input type="hidden" name="enabled" value="${m.enabled ? '0' : '1'}">
-      <button type="submit" class="button ${m.enabled ? 'danger' : ''}" aria-label="${m.enabled ? 'Disable' : 'Enable'} ${m.address}">${m.enabled ? 'Disable' : 'Enable'}</button>
-    </form>
-  </td>
-</tr>`;
-  });
-  return layout(
-    { settings: s, title: 'Mailboxes', section: 'mailboxes', admin: who },
-    html`<div class="page-head"><h1>Mailboxes</h1><p class="muted">${boxes.length} ${boxes.length === 1 ? 'mailbox' : 'mailboxes'}</p></div>
-${flash ? html`<p class="notice" role="status">${flash}</p>` : ''}
-${boxes.length === 0
-      ? html`<p class="empty">No mailboxes yet. Add one on the server: <code>postern mailbox add alice@example.com</code></p>`
-      : html`<div class="table-wrap"><table class="data">
-<caption class="visually-hidden">Mailboxes</caption>
-<thead><tr><th scope="col">Address</th><th scope="col">Status</th><th scope="col">Protocols</th><th scope="col">Client networks</th><th scope="col">Password</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-<tbody>${rows}</tbody></table></div>`}`,
-  );
-}
-
-export function sessionsPage(s: AdminSettings, who: Who, sessions: SessionView[], tokens: ApiToken[], flash?: string): Html {
+export function sessionsPage(s: AdminSettings, who: Who, sessions: SessionView[], flash?: string): Html {
   const rows = sessions.map(
     (x) => html`<tr data-session="${x.id}">
   <th scope="row"><span title="${x.userAgent}">${x.browser}</span></th>
@@ -55,9 +25,6 @@ export function sessionsPage(s: AdminSettings, who: Who, sessions: SessionView[]
       : html`<form method="post" action="${link(s, `/sessions/${x.id}/revoke`)}">${csrfField(who.csrf)}<button type="submit" class="button danger" aria-label="Revoke the session of ${x.browser} from ${x.clientIp}">Revoke</button></form>`}</td>
 </tr>`,
   );
-  const tokenRows = tokens.map(
-    (t) => html`<tr><th scope="row" class="label">${t.label}</th><td>${t.id}</td><td>${when(t.createdAt)}</td><td>${when(t.lastUsedAt)}</td><td>${t.revoked ? html`<span class="badge off">Revoked</span>` : html`<span class="badge on">Active</span>`}</td></tr>`,
-  );
   return layout(
     { settings: s, title: 'Sessions', section: 'sessions', admin: who },
     html`<div class="page-head"><h1>Your sessions</h1><p class="muted">Signed-in browsers of <strong>${who.name}</strong>. A session ends after ${s.session.idleMs / 60_000} minutes unused or ${s.session.maxMs / 3_600_000} hours after sign-in; binding: ${s.session.binding}.</p></div>
@@ -66,13 +33,7 @@ ${flash ? html`<p class="notice" role="status">${flash}</p>` : ''}
 <caption class="visually-hidden">Your sessions</caption>
 <thead><tr><th scope="col">Browser</th><th scope="col">Client IP</th><th scope="col">Signed in</th><th scope="col">Last used</th><th scope="col">Ends</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>${rows}</tbody></table></div>
-<h2>Your API tokens</h2>
-<p class="muted">For scripts: <code>Authorization: Bearer &lt;token&gt;</code>. Create and revoke them on the server with <code>postern admin token create ${who.name} --label "..."</code> and <code>postern admin token revoke &lt;id&gt;</code>.</p>
-${tokens.length === 0
-      ? html`<p class="empty">No API tokens.</p>`
-      : html`<div class="table-wrap"><table class="data"><caption class="visually-hidden">Your API tokens</caption>
-<thead><tr><th scope="col">Label</th><th scope="col">Id</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">State</th></tr></thead>
-<tbody>${tokenRows}</tbody></table></div>`}`,
+<p class="hint">Scripts sign in with API tokens instead: see <a href="${link(s, '/tokens')}">your API tokens</a>.</p>`,
   );
 }
 

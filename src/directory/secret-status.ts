@@ -1,10 +1,13 @@
 /**
- * How the CLI shows a stored secret (a mailbox's reversible credential, a backend's master
- * password): `set (key k1, changed …)`, `not set` or `UNREADABLE (…)`, decided by actually
- * decrypting it with the configured keyring, never by its header alone, and never the value
- * or the ciphertext (anchors-admin-secrets.md §4.2.5-6: no silent blank, write-only fields).
+ * How a stored vault secret (a mailbox's reversible credential, a backend's master password) is
+ * shown, by the CLI and the console alike: `set (key k1, changed …)`, `not set` or `UNREADABLE
+ * (…)`, decided by actually decrypting it with the configured keyring, never by its header alone,
+ * and never the value or the ciphertext (anchors-admin-secrets.md §4.2.5-6: no silent blank,
+ * write-only fields).
  */
 import { decrypt, describeUndecryptable, keyIdOf, type Binding, type Keyring } from '../vault/index.js';
+import { masterSecretBinding, reversibleSecretBinding } from './secret-fields.js';
+import type { Backend, Mailbox } from './types.js';
 
 export interface SecretStatus {
   state: 'set' | 'not-set' | 'unreadable';
@@ -24,6 +27,16 @@ export function secretStatus(ciphertext: string | null, binding: Binding, change
     return { state: 'set', keyId: keyIdOf(ciphertext), changedAt };
   }
   return { state: 'unreadable', keyId: opened.keyId, changedAt, problem: describeUndecryptable(opened) };
+}
+
+/** A mailbox's reversible credential (APOP, CRAM-MD5). */
+export function credentialStatus(m: Mailbox, keyring: Keyring | null): SecretStatus {
+  return secretStatus(m.reversibleSecret, reversibleSecretBinding(m.id), m.secretChangedAt, keyring);
+}
+
+/** A backend's master password. */
+export function masterStatus(b: Backend, keyring: Keyring | null): SecretStatus {
+  return secretStatus(b.masterSecret, masterSecretBinding(b.id), b.masterChangedAt, keyring);
 }
 
 /** One line for `show` and `list`; `fix` says how to set it again or remove it. */

@@ -1,0 +1,348 @@
+/**
+ * The login history (tables `login_history` and `login_history_hours`,
+ * migrations/0008-login-history.ts): batches of login decisions written in one transaction
+ * with their hourly counts, the console's filtered and keyset-paginated listing, the
+ * dashboard's counts per hour and its top failing addresses and accounts, and pruning by age
+ * in slices. SQLite runs on the thread that answers nginx, so long work is cut into slices
+ * with a turn of the event loop between them.
+ *
+ * The history shares the directory's connection, and the lookups kept in memory
+ * (memo-reader.ts, the bans snapshot) are dropped whenever that connection changes a row. A
+ * flush every second would then empty them every second, so the rows this module writes are
+ * tallied (HistoryWrites) and left out of the change version (excludingHistoryWrites).
+ */
+import type ipaddr from 'ipaddr.js';
+import { sql, type Selectable } from 'kysely';
+import { PROTOCOLS, type Protocol } from '../authhttp/types.js';
+import { isIPv4 } from 'node:net';
+import { memoise } from '../cache/memo.js';
+import { DirectoryError } from '../directory/types.js';
+import { parseAddress as parseIp, parseNetwork as parseIpNetwork } from '../net/cidr.js';
+import type { Store } from './rows.js';
+import type { LoginHistoryTable } from './schema.js';
+
+export const LOGIN_RESULTS = ['ok', 'fail', 'tempfail'] as const;
+export type LoginResult = (typeof LOGIN_RESULTS)[number];
+
+/** One login decision as the history keeps it. */
+export interface LoginEvent {
+  /** ISO-8601 UTC. */
+  at: string;
+  /** The name as sent (printable, bounded); '' when the request could not be read. */
+  login: string;
+  mailbox: string | null;
+  clientIp: string;
+  protocol: Protocol;
+  method: string;
+  result: LoginResult;
+  /** The decision's Reason code. */
+  reason: string;
+  cache: 'hit' | 'stale' | null;
+  /** The app password's label, never the password. */
+  appPassword: string | null;
+}
+
+export interface LoginRecord extends LoginEvent {
+  id: number;
+}
+
+/** Where a page of the history starts: strictly older than this row. */
+export interface HistoryCursor {
+  at: string;
+  id: number;
+}
+
+export interface LoginQuery {
+  /** The login as sent or the mailbox: equal to it, or containing it (case-insensitive for ASCII). */
+  account?: { value: string; match: 'exact' | 'contains' };
+  /** An IP address or a CIDR network. */
+  network?: string;
+  protocol?: Protocol;
+  result?: LoginResult;
+  /** since <= at < until (ISO-8601 UTC). */
+  since?: string;
+  until?: string;
+  before?: HistoryCursor;
+  limit: number;
+}
+
+export interface LoginPage {
+  /** Newest first. */
+  entries: LoginRecord[];
+  /** Where the next (older) page starts; null when this is the last. */
+  next: HistoryCursor | null;
+}
+
+export interface HourCount {
+  /** The hour's first instant, ISO-8601 UTC (`2030-01-01T09:00:00.000Z`). */
+  hour: string;
+  result: LoginResult;
+  count: number;
+}
+
+export interface FailingSubject {
+  /** A client IP, or an account (the mailbox, else the login as sent). */
+  subject: string;
+  failures: number;
+  lastAt: string;
+}
+
+export interface LoginHistoryStore {
+  /** Writes the events in one transaction. */
+  recordLogins(events: readonly LoginEvent[]): Promise<void>;
+  listLogins(query: LoginQuery): Promise<LoginPage>;
+  /** Decisions per UTC hour and result, for the hours starting in [since, until) (whole hours); hours without any are absent. */
+  countLoginsPerHour(since: string, until: string): Promise<HourCount[]>;
+  /** The client IPs or accounts with the most failed logins (result `fail`) since then. */
+  topFailing(by: 'ip' | 'account', since: string, limit: number): Promise<FailingSubject[]>;
+  /** Deletes the rows older than `before`; returns how many. */
+  pruneLogins(before: string): Promise<number>;
+}
+
+/** The longest listing page. */
+export const MAX_PAGE = 500;
+/** Rows per INSERT statement: 12 values each stays far below SQLite's 32,766 parameters. */
+const INSERT_CHUNK = 400;
+/** Rows deleted per transaction when pruning. */
+const PRUNE_SLICE = 1000;
+
+const yieldToIo = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * The rows the history changed on this connection, and while it writes, the change count
+ * from just before (so a lookup in between sees no change either).
+ */
+export interface HistoryWrites {
+  rows: number;
+  windowBase: number | null;
+}
+
+export function historyWrites(): HistoryWrites {
+  return { rows: 0, windowBase: null };
+}
+
+/**
+ * The engine's change signals without the history's own writes, for memo-reader.ts
+ * lookupVersion. Only this connection's changes need correcting: its changeVersion is
+ * `<data_version>.<total_changes>` (sqlite.ts), and lookupVersion appends localChanges (the
+ * same total_changes) on every call anyway, so the shared part keeps only data_version (other
+ * connections' commits). Any other shape is passed through unchanged: more reloads, never a
+ * stale answer.
+ */
+export function excludingHistoryWrites(engine: { changeVersion(): string; localChanges(): number }, w: HistoryWrites): { changeVersion(): string; localChanges(): number } {
+  return {
+    changeVersion: () => {
+      const v = engine.changeVersion();
+      return /^\d+\.\d+$/.test(v) ? v.slice(0, v.indexOf('.')) : v;
+    },
+    localChanges: () => (w.windowBase ?? engine.localChanges()) - w.rows,
+  };
+}
+
+/** IPv4 as its IPv4-mapped IPv6 form, so both families sort in one 128-bit space. */
+function bytesOf(addr: ipaddr.IPv4 | ipaddr.IPv6): number[] {
+  return addr.kind() === 'ipv4' ? (addr as ipaddr.IPv4).toIPv4MappedAddress().toByteArray() : addr.toByteArray();
+}
+
+const hex = (bytes: number[]): string => bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * The stored key of a client IP (32 hex digits), or null when it is not an address. Computed
+ * for every row a flush writes, and clients come back: dotted IPv4 (node:net's strict check)
+ * skips ipaddr.js, and answers are remembered.
+ */
+export const ipKey = memoise((text: string): string | null => {
+  if (isIPv4(text)) return `00000000000000000000ffff${hex(text.split('.').map(Number))}`;
+  const addr = parseIp(text);
+  return addr ? hex(bytesOf(addr)) : null;
+});
+
+/** The key range an IP address or CIDR network covers, or null when it is neither. */
+export function networkKeyRange(text: string): { lo: string; hi: string } | null {
+  const net = parseIpNetwork(text);
+  if (!net) return null;
+  const [addr, bits] = net;
+  const bytes = bytesOf(addr);
+  const prefix = addr.kind() === 'ipv4' ? 96 + bits : bits;
+  const lo = bytes.map((b, i) => b & maskByte(prefix, i));
+  const hi = bytes.map((b, i) => (b & maskByte(prefix, i)) | (~maskByte(prefix, i) & 0xff));
+  return { lo: hex(lo), hi: hex(hi) };
+}
+
+function maskByte(prefix: number, index: number): number {
+  const bits = Math.max(0, Math.min(8, prefix - index * 8));
+  return (0xff << (8 - bits)) & 0xff;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/** Printable text of bounded length: control characters become `\xNN`, as in the decision log. */
+export function printableText(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = CONTROL.test(text) ? text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : text;
+  return clean.length > max ? clean.slice(0, max) : clean;
+}
+
+function toRow(e: LoginEvent): Omit<LoginHistoryTable, 'id'> {
+  return {
+    at: e.at,
+    login: printableText(e.login, 256),
+    mailbox: e.mailbox === null ? null : printableText(e.mailbox, 320),
+    client_ip: printableText(e.clientIp, 64),
+    client_ip_key: ipKey(e.clientIp),
+    // The CHECK constraints would refuse the whole batch for one odd value: keep the row.
+    protocol: (PROTOCOLS as readonly string[]).includes(e.protocol) ? e.protocol : 'smtp',
+    method: printableText(e.method, 32),
+    result: (LOGIN_RESULTS as readonly string[]).includes(e.result) ? e.result : 'tempfail',
+    reason: printableText(e.reason, 64),
+    cache: e.cache,
+    app_password: e.appPassword === null ? null : printableText(e.appPassword, 128),
+  };
+}
+
+function toRecord(r: Selectable<LoginHistoryTable>): LoginRecord {
+  return {
+    id: Number(r.id),
+    at: r.at,
+    login: r.login,
+    mailbox: r.mailbox,
+    clientIp: r.client_ip,
+    protocol: r.protocol as Protocol,
+    method: r.method,
+    result: r.result as LoginResult,
+    reason: r.reason,
+    cache: (r.cache as LoginRecord['cache']) ?? null,
+    appPassword: r.app_password,
+  };
+}
+
+/** A LIKE pattern matching `text` anywhere, with `\` as the escape character. */
+function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export function createLoginHistoryStore(s: Store, w: HistoryWrites): LoginHistoryStore {
+  const { db, engine } = s;
+
+  /**
+   * Runs `write` in a transaction, tallying the rows it changes. The transaction holds the one
+   * connection, so no other statement changes a row while the window is open.
+   */
+  async function tallied<T>(write: (trx: typeof db) => Promise<T>): Promise<T> {
+    return db.transaction().execute(async (trx) => {
+      const count = engine.localChanges;
+      if (!count) return write(trx);
+      w.windowBase = count();
+      try {
+        return await write(trx);
+      } finally {
+        w.rows += count() - w.windowBase;
+        w.windowBase = null;
+      }
+    });
+  }
+
+  return {
+    async recordLogins(events) {
+      if (events.length === 0) return;
+      const rows = events.map(toRow);
+      const perHour = new Map<string, { hour: string; result: string; logins: number }>();
+      for (const r of rows) {
+        const hour = `${r.at.slice(0, 13)}:00:00.000Z`;
+        const c = perHour.get(`${hour} ${r.result}`);
+        if (c) c.logins++;
+        else perHour.set(`${hour} ${r.result}`, { hour, result: r.result, logins: 1 });
+      }
+      await tallied(async (trx) => {
+        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+          // SQLite runs on this thread: between slices, logins answered from memory go out.
+          if (i > 0) await yieldToIo();
+          await trx.insertInto('login_history').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+        }
+        for (const c of perHour.values()) {
+          await trx
+            .insertInto('login_history_hours')
+            .values(c)
+            .onConflict((oc) => oc.columns(['hour', 'result']).doUpdateSet((eb) => ({ logins: eb('login_history_hours.logins', '+', eb.ref('excluded.logins')) })))
+            .execute();
+        }
+      });
+    },
+
+    async listLogins(query) {
+      const limit = Math.max(1, Math.min(MAX_PAGE, Math.trunc(query.limit)));
+      let q = db.selectFrom('login_history').selectAll();
+      const a = query.account;
+      if (a && a.value !== '') {
+        if (a.match === 'exact') {
+          q = q.where((eb) => eb.or([eb('login', '=', a.value), eb('mailbox', '=', a.value.trim().toLowerCase())]));
+        } else {
+          const p = containing(a.value);
+          q = q.where((eb) => eb.or([sql<boolean>`${eb.ref('login')} like ${p} escape '\\'`, sql<boolean>`${eb.ref('mailbox')} like ${p} escape '\\'`]));
+        }
+      }
+      if (query.network !== undefined) {
+        const range = networkKeyRange(query.network);
+        if (!range) throw new DirectoryError('invalid', `"${query.network}" is not an IP address or a CIDR network (e.g. 192.0.2.7 or 192.0.2.0/24)`);
+        q = q.where('client_ip_key', '>=', range.lo).where('client_ip_key', '<=', range.hi);
+      }
+      if (query.protocol) q = q.where('protocol', '=', query.protocol);
+      if (query.result) q = q.where('result', '=', query.result);
+      if (query.since) q = q.where('at', '>=', query.since);
+      if (query.until) q = q.where('at', '<', query.until);
+      const b = query.before;
+      if (b) q = q.where((eb) => eb.or([eb('at', '<', b.at), eb.and([eb('at', '=', b.at), eb('id', '<', b.id)])]));
+      const rows = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+      const entries = rows.slice(0, limit).map(toRecord);
+      const last = entries[entries.length - 1];
+      return { entries, next: rows.length > limit && last ? { at: last.at, id: last.id } : null };
+    },
+
+    async countLoginsPerHour(since, until) {
+      const rows = await db.selectFrom('login_history_hours').selectAll().where('hour', '>=', since).where('hour', '<', until).execute();
+      return rows
+        .filter((r) => (LOGIN_RESULTS as readonly string[]).includes(r.result) && Number(r.logins) > 0)
+        .map((r) => ({ hour: r.hour, result: r.result as LoginResult, count: Number(r.logins) }))
+        .sort((x, y) => (x.hour < y.hour ? -1 : x.hour > y.hour ? 1 : LOGIN_RESULTS.indexOf(x.result) - LOGIN_RESULTS.indexOf(y.result)));
+    },
+
+    async topFailing(by, since, limit) {
+      const subject = by === 'ip' ? sql<string>`client_ip` : sql<string>`coalesce(mailbox, login)`;
+      const rows = await db
+        .selectFrom('login_history')
+        .select([subject.as('subject'), (eb) => eb.fn.countAll<number>().as('failures'), (eb) => eb.fn.max('at').as('last_at')])
+        .where('result', '=', 'fail')
+        .where('at', '>=', since)
+        .where(subject, '<>', '')
+        .groupBy(subject)
+        .orderBy('failures', 'desc')
+        .orderBy('last_at', 'desc')
+        .limit(Math.max(1, Math.min(100, Math.trunc(limit))))
+        .execute();
+      return rows.map((r) => ({ subject: r.subject, failures: Number(r.failures), lastAt: String(r.last_at) }));
+    },
+
+    async pruneLogins(before) {
+      // In slices, letting other work in between: SQLite runs on this thread, and deleting a
+      // day of a busy server's logins at once would hold every login's answer up meanwhile.
+      let total = 0;
+      for (;;) {
+        const result = await tallied((trx) =>
+          trx
+            .deleteFrom('login_history')
+            .where('id', 'in', (eb) => eb.selectFrom('login_history').select('id').where('at', '<', before).orderBy('at').limit(PRUNE_SLICE))
+            .executeTakeFirst(),
+        );
+        const n = Number(result.numDeletedRows);
+        total += n;
+        if (n < PRUNE_SLICE) break;
+        await yieldToIo();
+      }
+      // The hours wholly before the cutoff; the cutoff's own hour keeps its count until the next prune.
+      const hour = `${before.slice(0, 13)}:00:00.000Z`;
+      await tallied((trx) => trx.deleteFrom('login_history_hours').where('hour', '<', hour).execute());
+      return total;
+    },
+  };
+}
