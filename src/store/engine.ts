@@ -16,10 +16,10 @@ export interface Engine {
   /** A FOREIGN KEY constraint rejected the write or delete. */
   isForeignKeyViolation(err: unknown): boolean;
   /**
-   * A value that changes whenever anything is written: another connection or process commits
-   * (SQLite's data_version) or this connection changes a row (total_changes). Hot data can be
-   * kept in memory and reloaded only then. Engines without one leave it out, and their callers
-   * query every time.
+   * A value that changes whenever another connection or process commits (SQLite's
+   * data_version); this connection's own writes are counted by localChanges. Together they let
+   * hot data be kept in memory and reloaded only after a write (memo-reader.ts lookupVersion).
+   * Engines without them leave both out, and their callers query every time.
    */
   changeVersion?(): string;
   /**

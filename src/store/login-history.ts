@@ -123,18 +123,12 @@ export function historyWrites(): HistoryWrites {
 
 /**
  * The engine's change signals without the history's own writes, for memo-reader.ts
- * lookupVersion. Only this connection's changes need correcting: its changeVersion is
- * `<data_version>.<total_changes>` (sqlite.ts), and lookupVersion appends localChanges (the
- * same total_changes) on every call anyway, so the shared part keeps only data_version (other
- * connections' commits). Any other shape is passed through unchanged: more reloads, never a
- * stale answer.
+ * lookupVersion: other connections' commits as they are, this connection's row count less the
+ * rows the history wrote.
  */
 export function excludingHistoryWrites(engine: { changeVersion(): string; localChanges(): number }, w: HistoryWrites): { changeVersion(): string; localChanges(): number } {
   return {
-    changeVersion: () => {
-      const v = engine.changeVersion();
-      return /^\d+\.\d+$/.test(v) ? v.slice(0, v.indexOf('.')) : v;
-    },
+    changeVersion: () => engine.changeVersion(),
     localChanges: () => (w.windowBase ?? engine.localChanges()) - w.rows,
   };
 }

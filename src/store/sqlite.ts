@@ -105,15 +105,12 @@ export function openSqliteEngine(file: string): Engine {
     throw err;
   }
   const changes = db.prepare('SELECT total_changes() AS tc');
-  const version = db.prepare('SELECT (SELECT data_version FROM pragma_data_version) AS dv, total_changes() AS tc');
+  const version = db.prepare('SELECT data_version AS dv FROM pragma_data_version');
   return {
     flavour: 'sqlite',
     dialect: new ImmediateSqliteDialect({ database: withStatementCache(db) }),
     // Synchronous and outside Kysely: statements on this connection never interleave with it.
-    changeVersion: () => {
-      const row = version.all([])[0] as { dv: number | bigint; tc: number | bigint };
-      return `${row.dv}.${row.tc}`;
-    },
+    changeVersion: () => String((version.all([])[0] as { dv: number | bigint }).dv),
     localChanges: () => Number((changes.all([])[0] as { tc: number | bigint }).tc),
     isUniqueViolation: (err) => {
       const code = sqliteErrorCode(err);
