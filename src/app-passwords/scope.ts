@@ -5,7 +5,7 @@
  * as for a password login.
  */
 import type { Protocol } from '../authhttp/types.js';
-import { inNetworks, parseNetworks } from '../net/cidr.js';
+import { inNetworks, networksOf } from '../net/cidr.js';
 import type { AppPassword } from './types.js';
 
 export type AppPasswordVerdict = 'ok' | 'revoked' | 'expired' | 'protocol' | 'network';
@@ -14,7 +14,7 @@ export function judgeAppPassword(ap: AppPassword, protocol: Protocol, clientIp: 
   if (ap.revokedAt !== null) return 'revoked';
   if (ap.expiresAt !== null && Date.parse(ap.expiresAt) <= now.getTime()) return 'expired';
   if (!ap.protocols.includes(protocol)) return 'protocol';
-  if (ap.networks.length > 0 && !inNetworks(clientIp, parseNetworks(ap.networks))) return 'network';
+  if (ap.networks.length > 0 && !inNetworks(clientIp, networksOf(ap.networks))) return 'network';
   return 'ok';
 }
 

@@ -39,7 +39,8 @@ export function generateAppPassword(): { password: string; hash: string } {
 
 /** The normal form of what a client sent, or null when it cannot be an app password (no lookup needed). */
 export function normaliseAppPassword(input: Buffer | string): string | null {
-  if (input.length > MAX_TYPED) return null;
+  // Normalising only drops or swaps characters, so anything shorter than LENGTH cannot be one.
+  if (input.length < LENGTH || input.length > MAX_TYPED) return null;
   const text = typeof input === 'string' ? input : input.toString('latin1');
   const raw = text.toLowerCase().replace(/[\s-]/g, '').replace(/o/g, '0').replace(/[il]/g, '1');
   if (raw.length !== LENGTH) return null;

@@ -6,6 +6,7 @@
  * `01.2.3.4` and `1..2.3` are accepted, `255.255.255.255` is refused (it equals INADDR_NONE),
  * `:1:2:3:4:5:6:7:8` is accepted (one leading colon is skipped).
  */
+import ipaddr from 'ipaddr.js';
 
 export interface IpLiteral {
   family: 4 | 6;
@@ -129,24 +130,5 @@ export function formatIpv4(addr: number): string {
 
 /** RFC 5952 §4: lower case, no leading zeros, the longest run (≥ 2) of zero groups as `::`. */
 export function formatIpv6(bytes: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] as number) << 8) | (bytes[i + 1] as number));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number[]): string => g.map((x) => x.toString(16)).join(':');
-  if (bestStart === -1) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
+  return new ipaddr.IPv6(Array.from(bytes)).toRFC5952String();
 }

@@ -5,6 +5,7 @@
  * condition differs (EncodeOptions.saltHeader).
  */
 import { escapeMailAuth } from '../authhttp/index.js';
+import { hasLineBreak } from '../authhttp/bytes.js';
 import type { ParseResult } from '../authhttp/index.js';
 import type { AuthHttpTarget, AuthMethod, EncodedRequest, EncodeOptions, LoginAttempt } from './types.js';
 
@@ -32,7 +33,7 @@ export function encodeAuthRequest(
   // A field nginx writes raw: checked for CR/LF, the one thing that could break the request.
   const raw = (what: string, value: string | Uint8Array): void => {
     const b = toBuffer(value);
-    if (broken === undefined && (b.includes(0x0d) || b.includes(0x0a))) broken = what;
+    if (broken === undefined && hasLineBreak(b)) broken = what;
     out.push(b);
   };
   const line = (name: string, value: string | Uint8Array): void => {

@@ -9,6 +9,11 @@ export function isControlByte(b: number): boolean {
   return b < 0x20 || b === 0x7f;
 }
 
+/** True when the bytes hold a CR or LF: sent raw on a command or header line, they would start another one. */
+export function hasLineBreak(b: Uint8Array): boolean {
+  return b.includes(0x0d) || b.includes(0x0a);
+}
+
 export function hasControlByte(buf: Uint8Array): boolean {
   for (let i = 0; i < buf.length; i++) if (isControlByte(buf[i]!)) return true;
   return false;

@@ -11,7 +11,7 @@ import { actorOf, audit, type Actor } from './actor.js';
 import type { ConsoleDeps, Ctx } from './context.js';
 import { formProblem } from './form-errors.js';
 import { readJson, redirect, sendHtml, sendJson } from './http-io.js';
-import { authErrors, json, parseBody, ref, registry, who, type ConsoleFeature } from './kit.js';
+import { authErrors, json, parseBody, problemResponse, ref, registry, who, type ConsoleFeature } from './kit.js';
 import { aliasesPage, type AliasesForm } from './views/aliases.js';
 import { link } from './views/layout.js';
 import type { PageProblem } from './views/parts.js';
@@ -131,16 +131,16 @@ export const aliasesFeature: ConsoleFeature = {
       get: {
         summary: 'List aliases, optionally of one mailbox',
         parameters: [{ name: 'mailbox', in: 'query', required: false, schema: { type: 'string' }, description: 'only the aliases of this mailbox' }],
-        responses: { '200': { description: 'by address', content: json({ type: 'array', items: ref('Alias') }) }, '400': { description: 'not a valid address (`invalid`)', content: json(ref('Problem')) }, '404': { description: 'no such mailbox (`not-found`)', content: json(ref('Problem')) }, ...authErrors },
+        responses: { '200': { description: 'by address', content: json({ type: 'array', items: ref('Alias') }) }, '400': problemResponse('not a valid address (`invalid`)'), '404': problemResponse('no such mailbox (`not-found`)'), ...authErrors },
       },
       post: {
         summary: 'Add an alias: another address that logs in as, and receives the mail of, a mailbox',
         requestBody: { required: true, content: json(ref('NewAlias')) },
         responses: {
           '201': { description: 'the new alias', content: json(ref('Alias')) },
-          '400': { description: 'invalid body or address, or the alias is in a domain alias (`invalid-body`, `invalid`)', content: json(ref('Problem')) },
-          '404': { description: 'no such mailbox or domain (`not-found`)', content: json(ref('Problem')) },
-          '409': { description: 'the address is already a mailbox or an alias (`exists`)', content: json(ref('Problem')) },
+          '400': problemResponse('invalid body or address, or the alias is in a domain alias (`invalid-body`, `invalid`)'),
+          '404': problemResponse('no such mailbox or domain (`not-found`)'),
+          '409': problemResponse('the address is already a mailbox or an alias (`exists`)'),
           ...authErrors,
         },
       },
@@ -149,7 +149,7 @@ export const aliasesFeature: ConsoleFeature = {
       delete: {
         summary: 'Remove an alias',
         parameters: [{ name: 'address', in: 'path', required: true, schema: { type: 'string' }, description: 'the alias address ("@" may be sent as is or as %40)' }],
-        responses: { '204': { description: 'removed' }, '400': { description: 'not a valid address (`invalid`)', content: json(ref('Problem')) }, '404': { description: 'no such alias (`not-found`)', content: json(ref('Problem')) }, ...authErrors },
+        responses: { '204': { description: 'removed' }, '400': problemResponse('not a valid address (`invalid`)'), '404': problemResponse('no such alias (`not-found`)'), ...authErrors },
       },
     },
   },

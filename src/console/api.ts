@@ -5,13 +5,14 @@
  * Errors are `{ "error": { "code", "message" } }` with a stable code.
  */
 import { z } from 'zod';
+import type { AdminSettings } from '../admin/index.js';
 import { keysStatus } from '../app/vault-check.js';
 import { linkTo } from '../http/index.js';
 import type { Ctx, ConsoleDeps } from './context.js';
 import { diagnosticsView } from './diagnostics.js';
 import { sendJson } from './http-io.js';
 import { FEATURES } from './features.js';
-import { apiError, authErrors, json, ref, registry, type ApiRoute } from './kit.js';
+import { apiError, authErrors, json, problemResponse, ref, registry, type ApiRoute } from './kit.js';
 import { listBansInForce, listOwnSessions, revokeOwnSession } from './service.js';
 
 const Session = z
@@ -120,9 +121,17 @@ const CORE_API: readonly ApiRoute[] = [
 
 export const API_ROUTES: readonly ApiRoute[] = [...CORE_API, ...FEATURES.flatMap((f) => f.api ?? [])];
 
+/** Built once per console: it depends only on the settings. */
+const documents = new WeakMap<AdminSettings, unknown>();
 
 /** The OpenAPI 3.1 document, built from the same schemas the handlers use. */
-export function openApiDocument(ctx: Ctx): unknown {
+export function openApiDocument(settings: AdminSettings): unknown {
+  let doc = documents.get(settings);
+  if (doc === undefined) documents.set(settings, (doc = buildDocument(settings)));
+  return doc;
+}
+
+function buildDocument(settings: AdminSettings): unknown {
   const errors = authErrors;
   const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
   const components: Record<string, unknown> = {};
@@ -133,12 +142,12 @@ export function openApiDocument(ctx: Ctx): unknown {
   return {
     openapi: '3.1.0',
     info: { title: 'Postern admin API', version: '1', description: 'The API the Postern console uses. Scripts authenticate with `Authorization: Bearer <token>` (`postern admin token create`); a token acts with the rights of its admin. Browser sessions must also send `X-CSRF-Token` on changes.' },
-    servers: [{ url: linkTo(ctx.settings.publicUrl, '/api/v1') }],
+    servers: [{ url: linkTo(settings.publicUrl, '/api/v1') }],
     security: [{ bearer: [] }, { session: [] }],
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'an API token from `postern admin token create <admin> --label ...`' },
-        session: { type: 'apiKey', in: 'cookie', name: ctx.settings.cookie.name },
+        session: { type: 'apiKey', in: 'cookie', name: settings.cookie.name },
       },
       schemas: components,
     },
@@ -149,7 +158,7 @@ export function openApiDocument(ctx: Ctx): unknown {
         delete: {
           summary: 'Revoke one of my sessions',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '204': { description: 'revoked' }, '404': { description: 'no such live session of mine', content: json(ref('Problem')) }, ...errors },
+          responses: { '204': { description: 'revoked' }, '404': problemResponse('no such live session of mine'), ...errors },
         },
       },
       '/bans': { get: { summary: 'The bans in force', responses: { '200': { description: 'newest first', content: json({ type: 'array', items: ref('Ban') }) }, ...errors } } },
@@ -157,7 +166,7 @@ export function openApiDocument(ctx: Ctx): unknown {
         delete: {
           summary: 'Lift every ban in force on a subject (any kind)',
           parameters: [{ name: 'subject', in: 'path', required: true, schema: { type: 'string' }, description: 'an IP address, a CIDR network (its "/" as %2F) or a mailbox address, percent-encoded' }],
-          responses: { '200': { description: 'how many bans were lifted', content: json({ type: 'object', properties: { lifted: { type: 'integer' } }, required: ['lifted'] }) }, '404': { description: 'no ban in force on that subject', content: json(ref('Problem')) }, ...errors },
+          responses: { '200': { description: 'how many bans were lifted', content: json({ type: 'object', properties: { lifted: { type: 'integer' } }, required: ['lifted'] }) }, '404': problemResponse('no ban in force on that subject'), ...errors },
         },
       },
       '/keys': { get: { summary: 'The vault keys, as `postern keys status` reports them', responses: { '200': { description: 'ids, states and counts; never key material', content: json(ref('Keys')) }, ...errors } } },

@@ -18,7 +18,7 @@ import { actorOf, audit, type Actor } from './actor.js';
 import type { ConsoleDeps, Ctx } from './context.js';
 import { formProblem } from './form-errors.js';
 import { readJson, redirect, sendHtml, sendJson } from './http-io.js';
-import { authErrors, json, parseBody, problem, ref, registry, who, type ConsoleFeature } from './kit.js';
+import { authErrors, json, parseBody, problem, problemResponse, ref, registry, splitList, who, type ConsoleFeature } from './kit.js';
 import { appPasswordsPage, type AppPasswordForm, type NewlyCreated } from './views/app-passwords.js';
 import { link } from './views/layout.js';
 import type { PageProblem } from './views/parts.js';
@@ -107,10 +107,6 @@ async function render(ctx: Ctx, deps: ConsoleDeps, address: string, status: numb
   sendHtml(ctx.res, status, appPasswordsPage(ctx.settings, who(ctx), { address: mailbox.address, protocols: [...mailbox.protocols] }, list, { ...extra, ...(created ? { created } : {}), ...(flash ? { flash } : {}) }));
 }
 
-function splitList(text: string | null | undefined): string[] {
-  return (text ?? '').split(/[\s,]+/).filter((x) => x !== '');
-}
-
 export const appPasswordsFeature: ConsoleFeature = {
   pages: [
     { method: 'GET', path: /^\/mailboxes\/([^/]+)\/app-passwords$/, run: (ctx, deps, [address]) => render(ctx, deps, address ?? '', 200) },
@@ -179,7 +175,7 @@ export const appPasswordsFeature: ConsoleFeature = {
 };
 
 function appPasswordPaths(): Record<string, unknown> {
-  const problem = (description: string) => ({ description, content: json(ref('Problem')) });
+  const problem = problemResponse;
   const address = { name: 'address', in: 'path', required: true, schema: { type: 'string' }, description: 'the mailbox address, percent-encoded' };
   return {
     '/mailboxes/{address}/app-passwords': {

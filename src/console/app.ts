@@ -142,7 +142,7 @@ async function dispatch(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
   const { appPath: path, method } = ctx;
   if (method === 'GET' && path === '/assets/console.css') return sendText(ctx.res, 200, 'text/css; charset=utf-8', CONSOLE_CSS);
   if (method === 'GET' && path === '/assets/console.js') return sendText(ctx.res, 200, 'text/javascript; charset=utf-8', CONSOLE_JS);
-  if (method === 'GET' && path === '/api/openapi.json') return sendJson(ctx.res, 200, openApiDocument(ctx));
+  if (method === 'GET' && path === '/api/openapi.json') return sendJson(ctx.res, 200, openApiDocument(ctx.settings));
   if (path === '/login') {
     if (method === 'GET') return showLogin(ctx, deps);
     if (method === 'POST') return doLogin(ctx, deps);

@@ -10,7 +10,7 @@ import { actorOf } from './actor.js';
 import { addBackend, changeBackend, clearMaster, getBackendView, listBackendViews, removeBackend, setMaster } from './backend-ops.js';
 import type { ConsoleDeps, Ctx } from './context.js';
 import { readJson, sendJson } from './http-io.js';
-import { apiError, authErrors, json, parseBody, ref, registry, type ApiRoute } from './kit.js';
+import { apiError, authErrors, json, parseBody, problemResponse, ref, registry, type ApiRoute } from './kit.js';
 import { SecretStatusSchema } from './mailboxes-api.js';
 
 const portValue = z.number().int().nullable().describe('1-65535; null: not served');
@@ -100,7 +100,7 @@ export const backendApi: readonly ApiRoute[] = [
 
 export function backendPaths(): Record<string, unknown> {
   const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'the backend name' };
-  const problem = (description: string) => ({ description, content: json(ref('Problem')) });
+  const problem = problemResponse;
   const backend = (description: string) => ({ description, content: json(ref('Backend')) });
   return {
     '/backends': {

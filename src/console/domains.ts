@@ -11,7 +11,7 @@ import { actorOf, audit, type Actor } from './actor.js';
 import type { ConsoleDeps, Ctx } from './context.js';
 import { formProblem } from './form-errors.js';
 import { readJson, redirect, sendHtml, sendJson } from './http-io.js';
-import { authErrors, json, parseBody, ref, registry, who, type ConsoleFeature } from './kit.js';
+import { authErrors, json, parseBody, problemResponse, ref, registry, who, type ConsoleFeature } from './kit.js';
 import { domainsPage, type DomainsForm } from './views/domains.js';
 import { link } from './views/layout.js';
 import type { PageProblem } from './views/parts.js';
@@ -199,7 +199,7 @@ export const domainsFeature: ConsoleFeature = {
 };
 
 function domainPaths(): Record<string, unknown> {
-  const problem = (description: string) => ({ description, content: json(ref('Problem')) });
+  const problem = problemResponse;
   const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'the domain name' };
   return {
     '/domains': {

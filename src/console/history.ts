@@ -9,7 +9,7 @@ import { DEFAULT_PAGE, cursorParam, historySummary, parseHistoryFilter, type Fil
 import { LOGIN_RESULTS, MAX_HISTORY_PAGE, type LoginRecord } from '../store/index.js';
 import type { ConsoleDeps } from './context.js';
 import { sendHtml, sendJson } from './http-io.js';
-import { apiError, authErrors, json, ref, registry, who, type ConsoleFeature } from './kit.js';
+import { apiError, authErrors, json, problemResponse, ref, registry, who, type ConsoleFeature } from './kit.js';
 import { listBansInForce, type BanView } from './service.js';
 import { dashboardPage } from './views/dashboard.js';
 import { historyPage } from './views/history.js';
@@ -133,7 +133,7 @@ export const historyFeature: ConsoleFeature = {
         ],
         responses: {
           '200': { description: 'one page', content: json(ref('LoginHistoryPage')) },
-          '400': { description: '`invalid-filter`: the message names each parameter that is wrong and what it expects', content: json(ref('Problem')) },
+          '400': problemResponse('`invalid-filter`: the message names each parameter that is wrong and what it expects'),
           ...authErrors,
         },
       },

@@ -44,11 +44,16 @@ export const Problem = z.object({ error: z.object({ code: z.string(), message: z
 /** OpenAPI helpers: a reference to a registered schema, and a JSON content map. */
 export const ref = (id: string): { $ref: string } => ({ $ref: `#/components/schemas/${id}` });
 export const json = (schema: unknown): Record<string, { schema: unknown }> => ({ 'application/json': { schema } });
+/** An OpenAPI response carrying a Problem. */
+export const problemResponse = (description: string): { description: string; content: Record<string, { schema: unknown }> } => ({ description, content: json(ref('Problem')) });
 /** The error answers every authenticated API route can give. */
 export const authErrors = {
-  '401': { description: 'no valid session cookie or Bearer token, or a session that has not passed the second factor (`second-factor-required`)', content: json(ref('Problem')) },
-  '403': { description: 'refused: origin check or CSRF token (cookie sessions only)', content: json(ref('Problem')) },
+  '401': problemResponse('no valid session cookie or Bearer token, or a session that has not passed the second factor (`second-factor-required`)'),
+  '403': problemResponse('refused: origin check or CSRF token (cookie sessions only)'),
 };
+
+/** A list typed into a form field, split at commas and white space. */
+export const splitList = (text: string | null | undefined): string[] => (text ?? '').split(/[\s,]+/).filter((x) => x !== '');
 
 export function apiError(ctx: Ctx, status: number, code: string, message: string): void {
   sendJson(ctx.res, status, { error: { code, message } });

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { PROTOCOLS } from '../authhttp/types.js';
 import { actorOf } from './actor.js';
 import { readJson, sendJson } from './http-io.js';
-import { apiError, authErrors, json, parseBody, ref, registry, type ApiRoute } from './kit.js';
+import { apiError, authErrors, json, parseBody, problemResponse, ref, registry, type ApiRoute } from './kit.js';
 import { addMailbox, changeMailbox, editedFields, getMailboxDetail, listMailboxViews, removeMailbox, type MailboxEdit } from './mailbox-ops.js';
 
 const protocols = z.array(z.enum(PROTOCOLS));
@@ -114,7 +114,7 @@ export const mailboxApi: readonly ApiRoute[] = [
 
 export function mailboxPaths(): Record<string, unknown> {
   const address = { name: 'address', in: 'path', required: true, schema: { type: 'string' }, description: 'the mailbox address, percent-encoded' };
-  const problem = (description: string) => ({ description, content: json(ref('Problem')) });
+  const problem = problemResponse;
   const detail = (description: string) => ({ description, content: json(ref('MailboxDetail')) });
   return {
     '/mailboxes': {

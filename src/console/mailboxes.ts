@@ -10,7 +10,7 @@ import { actorOf } from './actor.js';
 import type { ConsoleDeps, Ctx } from './context.js';
 import { formProblem } from './form-errors.js';
 import { redirect, sendHtml } from './http-io.js';
-import { problem, who, type ConsoleFeature, type PageRoute } from './kit.js';
+import { problem, splitList, who, type ConsoleFeature, type PageRoute } from './kit.js';
 import { addMailbox, changeMailbox, getMailboxDetail, listMailboxViews, removeMailbox, type MailboxEdit } from './mailbox-ops.js';
 import { mailboxApi, mailboxPaths } from './mailboxes-api.js';
 import type { MailboxView } from './service.js';
@@ -20,8 +20,6 @@ import type { PageProblem } from './views/parts.js';
 
 /** The list page shows at most this many rows; the search narrows the rest. */
 const LIST_LIMIT = 500;
-
-const splitList = (text: string): string[] => text.split(/[\s,]+/).filter((x) => x !== '');
 
 const DONE: Record<string, string> = {
   added: 'Mailbox added.',

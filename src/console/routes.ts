@@ -17,7 +17,7 @@ import { actorOf, audit, type Actor } from './actor.js';
 import type { ConsoleDeps, Ctx } from './context.js';
 import { formProblem } from './form-errors.js';
 import { readJson, redirect, sendHtml, sendJson } from './http-io.js';
-import { authErrors, json, parseBody, ref, registry, who, type ConsoleFeature } from './kit.js';
+import { authErrors, json, parseBody, problemResponse, ref, registry, who, type ConsoleFeature } from './kit.js';
 import { link } from './views/layout.js';
 import type { PageProblem } from './views/parts.js';
 import { routesPage, type RoutesForm } from './views/routes.js';
@@ -146,7 +146,7 @@ export const routesFeature: ConsoleFeature = {
 };
 
 function routePaths(): Record<string, unknown> {
-  const problem = (description: string) => ({ description, content: json(ref('Problem')) });
+  const problem = problemResponse;
   const kindParam = (kinds: readonly RouteKind[], description: string) => ({ name: 'kind', in: 'path', required: true, schema: { type: 'string', enum: kinds }, description });
   const subject = { name: 'subject', in: 'path', required: true, schema: { type: 'string' }, description: 'the mailbox address (kind mailbox) or the domain name (kinds domain and unknown); "@" as is or as %40' };
   const put = (summary: string, parameters: unknown[]) => ({

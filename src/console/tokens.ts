@@ -14,7 +14,7 @@ import { actorOf, audit, type Actor } from './actor.js';
 import type { ConsoleDeps, Ctx } from './context.js';
 import { formProblem } from './form-errors.js';
 import { readJson, redirect, sendHtml, sendJson } from './http-io.js';
-import { apiError, authErrors, json, parseBody, ref, registry, who, type ConsoleFeature } from './kit.js';
+import { apiError, authErrors, json, parseBody, problemResponse, ref, registry, who, type ConsoleFeature } from './kit.js';
 import { link } from './views/layout.js';
 import type { PageProblem } from './views/parts.js';
 import { newTokenPage, tokensPage } from './views/tokens.js';
@@ -132,9 +132,9 @@ export const tokensFeature: ConsoleFeature = {
         requestBody: { required: true, content: json(ref('NewApiToken')) },
         responses: {
           '201': { description: 'the token with its value; store it now', content: json(ref('CreatedApiToken')) },
-          '400': { description: 'invalid body or label (`invalid-body`, `invalid`)', content: json(ref('Problem')) },
+          '400': problemResponse('invalid body or label (`invalid-body`, `invalid`)'),
           ...authErrors,
-          '403': { description: 'refused: origin check or CSRF token (cookie sessions), or a request made with a token (`token-cannot-create-tokens`)', content: json(ref('Problem')) },
+          '403': problemResponse('refused: origin check or CSRF token (cookie sessions), or a request made with a token (`token-cannot-create-tokens`)'),
         },
       },
     },
@@ -142,7 +142,7 @@ export const tokensFeature: ConsoleFeature = {
       delete: {
         summary: 'Revoke one of my API tokens; requests with it are refused at once',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' }, description: 'the id GET /tokens lists' }],
-        responses: { '204': { description: 'revoked (or already revoked)' }, '404': { description: 'I have no token with that id (`token-not-found`)', content: json(ref('Problem')) }, ...authErrors },
+        responses: { '204': { description: 'revoked (or already revoked)' }, '404': problemResponse('I have no token with that id (`token-not-found`)'), ...authErrors },
       },
     },
   },

@@ -9,7 +9,7 @@ import type { AuthDecision, AuthRequest, Protocol } from '../authhttp/types.js';
 import type { CredentialCache, StaleLogin } from '../cache/credential-cache.js';
 import type { Backend, DirectoryReader, Mailbox } from '../directory/types.js';
 import type { Resolver } from '../dns/resolver.js';
-import { inNetworks, parseNetworks } from '../net/cidr.js';
+import { inNetworks, networksOf } from '../net/cidr.js';
 import { HashPoolOverloaded, PasswordHashError } from '../passwords/index.js';
 import type { Keyring } from '../vault/index.js';
 import { createAppPasswordLogin } from './app-password-login.js';
@@ -160,7 +160,7 @@ export function createDecider(deps: DeciderDeps): Decider {
       t?.push(`protocol ${req.protocol} not allowed (allowed: ${mailbox.protocols.join(', ') || 'none'})`);
       return refuse('protocol', 'protocol-denied', req, who);
     }
-    if (mailbox.networks.length > 0 && !inNetworks(req.clientIp, parseNetworks(mailbox.networks))) {
+    if (mailbox.networks.length > 0 && !inNetworks(req.clientIp, networksOf(mailbox.networks))) {
       t?.push(`client ${req.clientIp} is outside the mailbox's networks (${mailbox.networks.join(', ')})`);
       return refuse('network', 'network-denied', req, who);
     }
@@ -252,7 +252,7 @@ export function createDecider(deps: DeciderDeps): Decider {
     const who = { mailbox: s.address };
     if (!s.enabled) return refuse('disabled', 'disabled', req, who);
     if (!s.protocols.includes(req.protocol)) return refuse('protocol', 'protocol-denied', req, who);
-    if (s.networks.length > 0 && !inNetworks(req.clientIp, parseNetworks(s.networks))) return refuse('network', 'network-denied', req, who);
+    if (s.networks.length > 0 && !inNetworks(req.clientIp, networksOf(s.networks))) return refuse('network', 'network-denied', req, who);
     const route = s.routes[req.protocol];
     if (!route) throw cause; // never sent to a backend for this protocol: nothing to go on
     if (route.rewritten) {

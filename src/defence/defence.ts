@@ -6,7 +6,8 @@
  * retrying one stale password is not an attacker), and while it stands the owner's own recent
  * networks and trusted networks still get in.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hmacSha256 } from '../crypto/hmac.js';
 import type { AuthRequest } from '../authhttp/types.js';
 import type { Outcome } from '../decision/decide.js';
 import type { Reason } from '../decision/outcome.js';
@@ -15,6 +16,8 @@ import type { Logger } from '../log/logger.js';
 import { memoise } from '../cache/memo.js';
 import { inNetworks, type Network } from '../net/cidr.js';
 import { subnetOf } from './subnet.js';
+
+const NUL = Buffer.from([0]);
 import type { Ban, BanStore, Counters } from './types.js';
 
 export interface DefenceSettings {
@@ -80,17 +83,13 @@ export interface Defence {
 
 export function createDefence(s: DefenceSettings, deps: { bans: BanStore; counters: Counters; log: Logger }): Defence {
   const { bans, counters, log } = deps;
-  const key = randomBytes(32);
+  const mac = hmacSha256(randomBytes(32));
   const ms = (seconds: number): number => seconds * 1000;
   // Asked several times per login about the same few addresses: remembered, boundedly.
   const subnet = memoise((ip) => subnetOf(ip, s.ipv4Prefix, s.ipv6Prefix));
   const trusted = memoise((ip) => s.trustedNetworks.length > 0 && inNetworks(ip, s.trustedNetworks));
   /** A keyed hash: counters must tell passwords apart without ever holding one. */
-  const digest = (...parts: Buffer[]): string => {
-    const h = createHmac('sha256', key);
-    for (const p of parts) h.update(p).update('\0');
-    return h.digest('base64url').slice(0, 22);
-  };
+  const digest = (...parts: Buffer[]): string => mac(...parts.flatMap((p) => [p, NUL])).toString('base64url').slice(0, 22);
 
   async function ban(kind: Ban['kind'], subject: string, reason: string, counter: string): Promise<void> {
     const b = await bans.addBan({ kind, subject, reason, seconds: s.banSeconds });

@@ -36,6 +36,17 @@ export function parseNetworks(list: readonly string[]): Network[] {
   });
 }
 
+/**
+ * parseNetworks for lists that do not change once made (a mailbox's or app password's networks,
+ * frozen in the directory's lookup memory): parsed once per list, not once per login.
+ */
+const parsedLists = new WeakMap<readonly string[], Network[]>();
+export function networksOf(list: readonly string[]): Network[] {
+  let nets = parsedLists.get(list);
+  if (!nets) parsedLists.set(list, (nets = parseNetworks(list)));
+  return nets;
+}
+
 export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   const t = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   // node:net decides the family cheaply and strictly (no legacy "10" or "0x0a.1" forms);

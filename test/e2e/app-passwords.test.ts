@@ -54,7 +54,7 @@ before(async () => {
       await d.addBackend({ name: 'dovecot', host: '127.0.0.1', ports: { imap: dovecot.ports.imap, pop3: dovecot.ports.pop3 } });
       await d.setRoute('default', null, 'dovecot');
       await d.addMailbox({ address: 'alice@example.com', passwordHash: aliceHash });
-      await (d as unknown as { addAdmin(n: string, h: string): Promise<unknown> }).addAdmin(ADMIN, adminHash);
+      await d.addAdmin(ADMIN, adminHash);
     },
   });
   await cli(['backend', 'master', 'set', 'dovecot', '--user', 'postern', '--stdin'], `${MASTER}\n`);

@@ -17,7 +17,7 @@ import type { Browser } from 'playwright-core';
 import { artifactPath, launchChromium } from '../harness/browser.js';
 import { startPostern, waitForLog, type PosternHandle } from '../harness/postern.js';
 import { hashPassword } from '../../src/passwords/index.js';
-import type { DirectoryWithBans, LoginEvent } from '../../src/store/index.js';
+import type { LoginEvent } from '../../src/store/index.js';
 
 const ADMIN = 'root';
 const PASSWORD = 'correct horse battery';
@@ -85,7 +85,7 @@ before(async () => {
   postern = await startPostern({
     env: { POSTERN_DEFENCE_IP_LIMIT: '25' },
     setup: async (d) => {
-      const dir = d as DirectoryWithBans;
+      const dir = d;
       await dir.addDomain('example.com');
       await dir.addBackend({ name: 'imap1', host: '127.0.0.1', ports: { imap: 10143, pop3: 10110, smtp: 10587 } });
       await dir.setRoute('default', null, 'imap1');
@@ -157,7 +157,7 @@ test('the dashboard shows the logins, the top failing IP and its ban; the histor
   assert.equal(tally.guesserFails, 25, 'banned at defence.ip_limit');
 
   // The recorder writes within a second or so.
-  const d = (await postern.directory()) as DirectoryWithBans;
+  const d = await postern.directory();
   const since = new Date(started - 1000).toISOString();
   try {
     const deadline = Date.now() + 10_000;

@@ -47,7 +47,7 @@ before(async () => {
   });
   const dir = await postern.directory();
   try {
-    await (dir as unknown as { addAdmin(n: string, h: string): Promise<unknown> }).addAdmin(ADMIN, await hashPassword(ADMIN_PW));
+    await dir.addAdmin(ADMIN, await hashPassword(ADMIN_PW));
   } finally {
     await dir.close();
   }

@@ -26,7 +26,7 @@ before(async () => {
       await d.addDomain('example.com');
       await d.addMailbox({ address: 'alice@example.com', passwordHash: null });
       await d.addBackend({ name: 'imap1', host: '127.0.0.1', ports: { imap: 143 } });
-      await (d as unknown as { addAdmin(n: string, h: string): Promise<unknown> }).addAdmin(ADMIN, await hashPassword(PASSWORD));
+      await d.addAdmin(ADMIN, await hashPassword(PASSWORD));
     },
   });
   await waitForLog(postern.logs, (x) => x.event === 'admin-listening', { diagnostics: postern.output });

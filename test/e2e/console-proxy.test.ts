@@ -65,7 +65,7 @@ async function startLayout(l: Layout): Promise<{ postern: PosternHandle; proxy: 
   const hash = await hashPassword(PASSWORD);
   const dir = await postern.directory();
   try {
-    await (dir as unknown as { addAdmin(n: string, h: string): Promise<unknown> }).addAdmin(ADMIN, hash);
+    await dir.addAdmin(ADMIN, hash);
   } finally {
     await dir.close();
   }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { initConfig } from '../../src/config/init.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
-import type { Directory } from '../../src/directory/types.js';
+import type { DirectoryWithBans } from '../../src/store/index.js';
 import { openDirectory } from '../../src/store/index.js';
 import { projectRoot, runProcess, type ProcessResult } from './clients.js';
 import { freePort, freePorts } from './ports.js';
@@ -40,7 +40,7 @@ export interface PosternHandle {
   /** Runs `postern <args>` against this configuration. */
   cli(args: string[], opts?: { input?: string }): Promise<ProcessResult>;
   /** Opens the directory (WAL: safe beside the running server); close it after use. */
-  directory(): Promise<Directory>;
+  directory(): Promise<DirectoryWithBans>;
   stop(): Promise<void>;
 }
 
@@ -94,7 +94,7 @@ export async function spawnPostern(args: string[], opts: { env: NodeJS.ProcessEn
   };
 }
 
-export async function startPostern(opts: { env?: Record<string, string>; setup?: (dir: Directory) => Promise<void> } = {}): Promise<PosternHandle> {
+export async function startPostern(opts: { env?: Record<string, string>; setup?: (dir: DirectoryWithBans) => Promise<void> } = {}): Promise<PosternHandle> {
   const dir = makeTempDir('postern');
   const [port, adminPort] = (await freePorts(2)) as [number, number];
   const configFile = join(dir, 'postern.toml');

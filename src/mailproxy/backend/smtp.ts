@@ -49,16 +49,10 @@ export function smtpBackendSetup(s: SmtpSetup): SmtpDialogue {
   }
 
   function afterXclient(): BackendStep {
-    if (awaiting === 'xclient' && s.clientHelo) {
-      // XCLIENT restarts the session: the backend now expects a HELO/EHLO, the client's own.
-      awaiting = 'client-helo';
-      return line(`${s.clientHelo.verb} ${s.clientHelo.name}`);
-    }
-    if (awaiting === 'xclient') {
-      awaiting = 'client-helo';
-      return line(`EHLO ${s.serverName}`);
-    }
-    return afterHelo();
+    if (awaiting !== 'xclient') return afterHelo();
+    // XCLIENT restarts the session: the backend now expects a HELO/EHLO, the client's own if it sent one.
+    awaiting = 'client-helo';
+    return line(s.clientHelo ? `${s.clientHelo.verb} ${s.clientHelo.name}` : `EHLO ${s.serverName}`);
   }
 
   function afterHelo(): BackendStep {

@@ -29,10 +29,7 @@ export function refused(line: Buffer | string, detail: string): BackendStep {
   return { kind: 'refused', line: typeof line === 'string' ? line : line.toString('latin1'), detail };
 }
 
-/** True when the bytes hold a CR or LF: sent raw in a command line, they would start another command. */
-export function hasLineBreak(b: Buffer): boolean {
-  return b.includes(0x0d) || b.includes(0x0a);
-}
+export { hasLineBreak } from '../../authhttp/bytes.js';
 
 /** Whether a reply line starts with `prefix`, ignoring ASCII case (servers vary: `+OK`/`+ok`). */
 export function startsWithWord(line: Buffer, prefix: string): boolean {

@@ -38,7 +38,7 @@ export interface ImapCommandReader {
 
 export function imapCommandReader(maxBytes = DEFAULT_IMAP_BUFFER): ImapCommandReader {
   let buf = Buffer.alloc(0);
-  // A literal announced in the current command: its data starts at `literalAt` once announced.
+  // Where parsing resumes in `buf`; a command cut short (by a literal, or an incomplete line) waits in `partial`.
   let pos = 0;
   let partial: { tag: string; name: ImapCommandName; args: Buffer[]; literal: number | null } | null = null;
   let lineMode = false;
