@@ -14,6 +14,7 @@ import { sendJson } from './http-io.js';
 import { FEATURES } from './features.js';
 import { apiError, authErrors, json, problemResponse, ref, registry, type ApiRoute } from './kit.js';
 import { listBansInForce, listOwnSessions, revokeOwnSession } from './service.js';
+import { twoFactorApi, twoFactorPaths } from './two-factor-api.js';
 
 const Session = z
   .object({
@@ -30,15 +31,6 @@ const Session = z
 const Me = z
   .object({ admin: z.object({ name: z.string() }), via: z.enum(['session', 'token']), session: Session.nullable(), csrfToken: z.string().nullable() })
   .register(registry, { id: 'Me' });
-const TwoFactor = z
-  .object({
-    state: z.enum(['on', 'pending', 'off']).describe('pending: enrolment started in the console, not yet confirmed with a code'),
-    required: z.boolean().describe('an operator requires 2FA for this admin (postern admin require-2fa)'),
-    enabledAt: z.string().nullable(),
-    recoveryCodesLeft: z.number().int(),
-  })
-  .describe('the second factor of the signed-in admin; never the TOTP secret or a recovery code')
-  .register(registry, { id: 'TwoFactor' });
 const Ban = z
   .object({
     id: z.number().int(),
@@ -95,15 +87,7 @@ const CORE_API: readonly ApiRoute[] = [
       sendJson(ctx.res, 204, null);
     },
   },
-  {
-    method: 'GET',
-    path: /^\/api\/v1\/2fa$/,
-    run: async (ctx, deps) => {
-      const t = await deps.store.getTotp(ctx.auth!.admin.id);
-      // Enrolment and changes stay in the console: they show a secret or need a fresh code from a person.
-      sendJson(ctx.res, 200, { state: t.enabledAt !== null ? 'on' : t.secret !== null ? 'pending' : 'off', required: t.required, enabledAt: t.enabledAt, recoveryCodesLeft: t.recoveryCodesLeft });
-    },
-  },
+  ...twoFactorApi,
   { method: 'GET', path: /^\/api\/v1\/bans$/, run: async (ctx, deps) => sendJson(ctx.res, 200, await listBansInForce(deps.store)) },
   {
     method: 'DELETE',
@@ -170,7 +154,7 @@ function buildDocument(settings: AdminSettings): unknown {
         },
       },
       '/keys': { get: { summary: 'The vault keys, as `postern keys status` reports them', responses: { '200': { description: 'ids, states and counts; never key material', content: json(ref('Keys')) }, ...errors } } },
-      '/2fa': { get: { summary: 'My second factor (state, whether required, recovery codes left)', responses: { '200': { description: 'never the secret or a code', content: json(ref('TwoFactor')) }, ...errors } } },
+      ...twoFactorPaths,
       '/diagnostics': { get: { summary: 'What Postern resolved for this request', responses: { '200': { description: 'see the console diagnostics page', content: json(ref('Diagnostics')) }, ...errors } } },
       ...Object.assign({}, ...FEATURES.map((f) => f.paths ?? {})),
     },

@@ -204,7 +204,7 @@ describe('console over HTTP', () => {
     const doc = JSON.parse(r.body);
     assert.equal(doc.openapi, '3.1.0');
     assert.equal(doc.servers[0].url, 'http://console.test/gw/api/v1');
-    assert.deepEqual(Object.keys(doc.paths).sort(), ['/2fa', '/aliases', '/aliases/{address}', '/backends', '/backends/{name}', '/backends/{name}/master', '/bans', '/bans/{subject}', '/dashboard', '/diagnostics', '/domain-aliases/{alias}', '/domains', '/domains/{name}', '/domains/{name}/aliases', '/history', '/keys', '/mailboxes', '/mailboxes/{address}', '/mailboxes/{address}/app-passwords', '/mailboxes/{address}/app-passwords/{id}', '/routes', '/routes/{kind}', '/routes/{kind}/{subject}', '/session', '/sessions', '/sessions/{id}', '/tokens', '/tokens/{id}']);
+    assert.deepEqual(Object.keys(doc.paths).sort(), ['/2fa', '/2fa/confirm', '/2fa/disable', '/2fa/enrol', '/2fa/recovery-codes', '/aliases', '/aliases/{address}', '/backends', '/backends/{name}', '/backends/{name}/master', '/bans', '/bans/{subject}', '/dashboard', '/diagnostics', '/domain-aliases/{alias}', '/domains', '/domains/{name}', '/domains/{name}/aliases', '/history', '/keys', '/mailboxes', '/mailboxes/{address}', '/mailboxes/{address}/app-passwords', '/mailboxes/{address}/app-passwords/{id}', '/routes', '/routes/{kind}', '/routes/{kind}/{subject}', '/session', '/sessions', '/sessions/{id}', '/tokens', '/tokens/{id}']);
     const patch = doc.components.schemas.MailboxPatch;
     assert.deepEqual([Object.keys(patch.properties), patch.properties.password.writeOnly, patch.additionalProperties], [['enabled', 'protocols', 'networks', 'backendLogin', 'password', 'reversibleCredential'], true, false]);
   });

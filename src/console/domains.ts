@@ -40,20 +40,11 @@ z.object({ alias: z.string(), domain: z.string() }).register(registry, { id: 'Do
 const NewDomain = z.object({ name: z.string().describe('e.g. example.com') }).strict().register(registry, { id: 'NewDomain' });
 const NewDomainAlias = z.object({ alias: z.string().describe('the other name, e.g. example.net') }).strict().register(registry, { id: 'NewDomainAlias' });
 
-const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1);
-
-function count(names: string[]): Map<string, number> {
-  const n = new Map<string, number>();
-  for (const x of names) n.set(x, (n.get(x) ?? 0) + 1);
-  return n;
-}
-
-/** Every domain with its domain aliases and how many mailboxes and address aliases it holds. */
+/** Every domain with its domain aliases and how many mailboxes and address aliases it holds (counted by the directory). */
 export async function listDomainViews(deps: ConsoleDeps): Promise<DomainView[]> {
-  const [domains, boxes, aliases] = await Promise.all([deps.store.listDomains(), deps.store.listMailboxes(), deps.store.listAliases()]);
-  const perBox = count(boxes.map((m) => domainOf(m.address)));
-  const perAlias = count(aliases.map((a) => domainOf(a.address)));
-  return domains.map((d) => ({ name: d.name, aliases: [...d.aliases], mailboxes: perBox.get(d.name) ?? 0, addressAliases: perAlias.get(d.name) ?? 0, createdAt: d.createdAt }));
+  const [domains, counts] = await Promise.all([deps.store.listDomains(), deps.store.countPerDomain()]);
+  const per = new Map(counts.map((c) => [c.domain, c]));
+  return domains.map((d) => ({ name: d.name, aliases: [...d.aliases], mailboxes: per.get(d.name)?.mailboxes ?? 0, addressAliases: per.get(d.name)?.aliases ?? 0, createdAt: d.createdAt }));
 }
 
 export async function addDomain(deps: ConsoleDeps, by: Actor, name: string): Promise<DomainView> {

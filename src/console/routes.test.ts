@@ -84,6 +84,53 @@ describe('console routes', () => {
     assert.match(gone.body, /there is no default route/);
   });
 
+  it('removing a route from the page asks first, saying where its logins go afterwards; showing the question removes nothing', async () => {
+    for (const [kind, subject, backend] of [['mailbox', 'alice@example.com', 'legacy'], ['domain', 'example.com', 'imap2'], ['default', '', 'imap1'], ['unknown', 'example.org', 'imap2'], ['unknown', '', 'legacy']]) {
+      assert.equal((await c.post(s, '/routes', { kind: kind!, subject: subject!, backend: backend! })).status, 303);
+    }
+    const get = (q: string) => c.http('GET', `/gw/routes/remove?${q}`, { Cookie: s.cookie });
+    const list = await c.http('GET', '/gw/routes', { Cookie: s.cookie });
+    assert.match(list.body, /<a class="button danger" href="http:\/\/console\.test\/gw\/routes\/remove\?kind=mailbox&amp;subject=alice%40example\.com" aria-label="Remove the route of mailbox alice@example\.com">/);
+    assert.doesNotMatch(list.body, /action="http:\/\/console\.test\/gw\/routes\/remove"/, 'no one-click removal on the list');
+
+    const after = async (q: string) => {
+      const r = await get(q);
+      assert.equal(r.status, 200, r.body);
+      return (/<p data-role="after-removal">([\s\S]*?)<\/p>/.exec(r.body)?.[1] ?? assert.fail('no consequence on the page')).replace(/<[^>]+>/g, '');
+    };
+    const mailbox = await get('kind=mailbox&subject=alice%40example.com');
+    assert.match(mailbox.body, /<h1 id="confirm-title">Remove the route of mailbox alice@example\.com\?<\/h1>/);
+    assert.match(mailbox.body, /It sends these logins to backend <strong>legacy<\/strong>/);
+    assert.match(mailbox.body, /<input type="hidden" name="kind" value="mailbox"><input type="hidden" name="subject" value="alice@example\.com">/);
+    assert.match(mailbox.body, /<button type="submit" class="button danger">Remove the route<\/button> <a href="http:\/\/console\.test\/gw\/routes">Cancel<\/a>/);
+    assert.equal(await after('kind=mailbox&subject=Alice@Example.com'), 'Logins of alice@example.com then go to backend imap2 (the domain example.com route).');
+    assert.equal(await after('kind=domain&subject=example.com'), 'Mailboxes of example.com without a route of their own then go to backend imap1 (the default route).');
+    assert.equal(await after('kind=default&subject='), 'Mailboxes without a mailbox or domain route then reach no backend: their logins fail temporarily.');
+    assert.equal(await after('kind=unknown&subject=example.org'), 'Users the directory does not know in example.org then go to backend legacy (the unknown users (all domains) route).');
+    assert.equal(await after('kind=unknown'), 'Users the directory does not know, in domains without an unknown-user route of their own, are then refused.');
+    assert.equal((await c.t.dir.listRoutes()).length, 5, 'asking removes nothing');
+
+    // Confirming posts the form the page holds.
+    const form = /<form method="post" action="[^"]+\/routes\/remove" class="buttons"><input type="hidden" name="csrf" value="([^"]+)">/.exec(mailbox.body);
+    assert.ok(form, 'the confirmation holds the form with the CSRF token');
+    const rm = await c.post(s, '/routes/remove', { kind: 'mailbox', subject: 'alice@example.com' });
+    assert.equal(rm.status, 303);
+    assert.equal(await backendOf('alice@example.com'), 'imap2');
+    // With the domain route gone too, a mailbox route would fall through to the default.
+    assert.equal((await c.post(s, '/routes/remove', { kind: 'domain', subject: 'example.com' })).status, 303);
+    assert.equal((await c.post(s, '/routes', { kind: 'mailbox', subject: 'bob@example.com', backend: 'legacy' })).status, 303);
+    assert.equal(await after('kind=mailbox&subject=bob%40example.com'), 'Logins of bob@example.com then go to backend imap1 (the default route).');
+    assert.equal((await c.post(s, '/routes/remove', { kind: 'default', subject: '' })).status, 303);
+    assert.equal(await after('kind=mailbox&subject=bob%40example.com'), 'Logins of bob@example.com then reach no backend: they fail temporarily until a route reaches the mailbox.');
+
+    const gone = await get('kind=mailbox&subject=alice%40example.com');
+    assert.equal(gone.status, 404);
+    assert.equal(pageCode(gone), 'not-found');
+    const bad = await get('kind=everyone');
+    assert.equal(bad.status, 400);
+    assert.equal(pageCode(bad), 'invalid');
+  });
+
   it('the page refuses what the store refuses, keeping what was typed; nothing without the CSRF token', async () => {
     const subjectOnDefault = await c.post(s, '/routes', { kind: 'default', subject: 'example.com', backend: 'imap1' });
     assert.equal(subjectOnDefault.status, 400);

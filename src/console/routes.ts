@@ -10,7 +10,7 @@
  * "/", and "@" is allowed in a path segment (RFC 3986 pchar), so it may be sent as is or as %40.
  */
 import { z } from 'zod';
-import type { Route, RouteKind } from '../directory/types.js';
+import { DirectoryError, type Route, type RouteKind } from '../directory/types.js';
 import { describeRoute } from '../store/rows.js';
 import { parseAddress, parseDomainName } from '../store/validate.js';
 import { actorOf, audit, type Actor } from './actor.js';
@@ -20,7 +20,7 @@ import { readJson, redirect, sendHtml, sendJson } from './http-io.js';
 import { authErrors, json, parseBody, problemResponse, ref, registry, who, type ConsoleFeature } from './kit.js';
 import { link } from './views/layout.js';
 import type { PageProblem } from './views/parts.js';
-import { routesPage, type RoutesForm } from './views/routes.js';
+import { removeRoutePage, routesPage, type RoutesForm } from './views/routes.js';
 
 export interface RouteView {
   kind: RouteKind;
@@ -73,6 +73,28 @@ export async function removeRoute(deps: ConsoleDeps, by: Actor, kind: string, su
   return { kind: k, subject: s, description: describeRoute(k, s) };
 }
 
+/**
+ * The route (kind, subject) and the route its logins reach once it is removed (null: none, they
+ * fail temporarily or, for unknown users, are refused), for the confirmation page. Refused with
+ * `invalid` for a kind or subject that cannot be, `not-found` when there is no such route.
+ */
+export async function routeToRemove(deps: ConsoleDeps, kind: string, subject: string | null): Promise<{ route: RouteView; fallback: RouteView | null }> {
+  if (!(ROUTE_KINDS as readonly string[]).includes(kind)) throw new DirectoryError('invalid', `"${kind}" is not a route kind: mailbox, domain, default or unknown`);
+  const k = kind as RouteKind;
+  const wanted = storedSubject(k, subject);
+  const routes = await listRouteViews(deps);
+  const find = (kk: RouteKind, ss: string | null) => routes.find((r) => r.kind === kk && r.subject === ss) ?? null;
+  const route = find(k, wanted);
+  if (!route) throw new DirectoryError('not-found', `there is no ${describeRoute(k, wanted)} route (it may have been removed already)`);
+  // The same order as the auth path (src/store/reader.ts): mailbox, its domain, the default; unknown users of a domain, then of all.
+  const fallback =
+    k === 'mailbox' ? (find('domain', (wanted ?? '').slice((wanted ?? '').lastIndexOf('@') + 1)) ?? find('default', null))
+    : k === 'domain' ? find('default', null)
+    : k === 'unknown' && wanted !== null ? find('unknown', null)
+    : null;
+  return { route, fallback };
+}
+
 // ---- pages ----
 
 function flash(q: URLSearchParams): string | undefined {
@@ -111,7 +133,16 @@ export const routesFeature: ConsoleFeature = {
       },
     },
     {
-      // Kind and subject travel in the form: the default route has no subject to put in a path.
+      // The confirmation before removing: what the route's logins reach afterwards. Kind and
+      // subject travel in the query and the form: the default route has no subject to put in a path.
+      method: 'GET',
+      path: /^\/routes\/remove$/,
+      run: async (ctx, deps) => {
+        const { route, fallback } = await routeToRemove(deps, ctx.query.get('kind') ?? '', ctx.query.get('subject')?.trim() || null);
+        sendHtml(ctx.res, 200, removeRoutePage(ctx.settings, who(ctx), route, fallback));
+      },
+    },
+    {
       method: 'POST',
       path: /^\/routes\/remove$/,
       run: async (ctx, deps, _p, form) => {

@@ -42,7 +42,7 @@ export interface TestConsole {
   close(): Promise<void>;
 }
 
-export async function startTestConsole(opts: { keyring?: Keyring | null; admins?: string[] } = {}): Promise<TestConsole> {
+export async function startTestConsole(opts: { keyring?: Keyring | null; admins?: string[]; clock?: () => Date } = {}): Promise<TestConsole> {
   const t = await openTempDirectory();
   for (const name of opts.admins ?? ['root']) await t.dir.addAdmin(name, await hashPassword(TEST_PASSWORD, CHEAP));
   let text = '';
@@ -62,6 +62,7 @@ export async function startTestConsole(opts: { keyring?: Keyring | null; admins?
     passwords: { verify: (h, p) => verifyPassword(h, Buffer.from(p)), dummyVerify: (p) => dummyVerify(Buffer.from(p), CHEAP) },
     keyring: opts.keyring ?? null,
     log: createLogger('info', sink),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const port = (await server.listen('127.0.0.1', 0)).port;
   const http = consoleClient(() => port);

@@ -119,7 +119,7 @@ describe('console second factor over HTTP', () => {
     const secretText = new Secret({ buffer: seed.buffer.slice(seed.byteOffset, seed.byteOffset + 20) as ArrayBuffer }).base32;
     assert.ok(!logText.includes(secretText), 'the log never holds the secret');
     for (const c of codes) assert.ok(!logText.includes(c), 'nor a recovery code');
-    assert.match(logText, /"event":"admin-2fa","action":"enabled"/);
+    assert.match(logText, /"event":"admin-2fa","admin":"root","action":"enabled","revoked_sessions":2,"via":"form"/);
   });
 
   it('logs in in two steps with a new id at the second factor; the half session can do nothing else; a replayed code is refused', async () => {

@@ -12,6 +12,10 @@
  *   admin's other sessions; enrolment also gives this browser a new id.
  * - The TOTP secret is decrypted only to check a code or to show the enrolment page, and never
  *   logged; recovery codes exist in clear only in the answer that shows them.
+ * - Enrolment, confirmation, new recovery codes and turning 2FA off are one operation each
+ *   (beginTotpEnrolment, confirmTotpEnrolment, changeSecondFactor), called by the pages below and
+ *   by the API (two-factor-api.ts) alike, so both enforce the same rules and write the same
+ *   `admin-2fa` audit line (actor.ts; `via` says which).
  */
 import {
   checkTotp,
@@ -26,6 +30,7 @@ import {
 } from '../admin/index.js';
 import { totpSecretBinding } from '../directory/types.js';
 import { decrypt, describeUndecryptable, encrypt } from '../vault/index.js';
+import { actorOf, audit, type Actor } from './actor.js';
 import { safeNext, startSession } from './auth.js';
 import { clientIp, type ConsoleDeps, type Ctx } from './context.js';
 import { clearCookie, redirect, sendHtml, setCookie } from './http-io.js';
@@ -78,7 +83,7 @@ export async function verifySecondFactor(ctx: Ctx, deps: ConsoleDeps, admin: Adm
   }
 }
 
-
+/** The signed-in admin's session: the second factor is never open to an API token. */
 const session = (ctx: Ctx) => {
   const a = ctx.auth;
   if (a?.kind !== 'session') throw new Error('a console session is required here');
@@ -137,11 +142,10 @@ async function view(ctx: Ctx, deps: ConsoleDeps, extra: { problem?: Problem; fla
   const opened = openSecret(deps, state);
   if (!opened.ok) return { kind: 'unreadable', detail: opened.detail };
   try {
-    // The one place a TOTP secret is ever shown.
-    const account = `${a.admin.name}@${ctx.settings.publicUrl.host}`;
-    const uri = totpUri(opened.secret, ISSUER, account);
+    // The one page that shows a TOTP secret (the API's enrolment answer is the other place).
+    const { secretText, uri } = enrolmentOf(deps, a.admin.name, opened.secret);
     const qr = qrSvg(uri);
-    return { kind: 'enrol', required: state.required, enrol: { secretText: totpSecretText(opened.secret), uri, ...(qr ? { qrSvg: qr } : {}) }, ...(extra.problem ? { problem: extra.problem } : {}) };
+    return { kind: 'enrol', required: state.required, enrol: { secretText, uri, ...(qr ? { qrSvg: qr } : {}) }, ...(extra.problem ? { problem: extra.problem } : {}) };
   } finally {
     opened.secret.fill(0);
   }
@@ -163,74 +167,138 @@ export async function showTwoFactor(ctx: Ctx, deps: ConsoleDeps): Promise<void> 
   return render(ctx, deps, 200, flash ? { flash } : {});
 }
 
-/** POST /2fa/enrol: a new seed, pending until confirmed with a code. */
-export async function startEnrolment(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
-  const a = session(ctx);
-  if (deps.keyring === null) return render(ctx, deps, 409);
+// ---- the operations: one function each, called by the pages (below) and the API (two-factor-api.ts) ----
+
+/** Why an operation said no: an HTTP status, a stable code with its message, and the reason logged. */
+export type Refusal = { ok: false; status: number; problem: Problem; reason: string };
+const refuse = (status: number, code: string, message: string): Refusal => ({ ok: false, status, problem: { code, message }, reason: code });
+
+/** A pending enrolment as an authenticator app takes it; shown once, never logged. */
+export interface Enrolment {
+  /** The seed as RFC 4648 base32, no spaces. */
+  secret: string;
+  /** The same in groups of four, for typing by hand. */
+  secretText: string;
+  /** The otpauth://totp/ URI (for a QR code or a link). */
+  uri: string;
+}
+
+function enrolmentOf(deps: ConsoleDeps, adminName: string, seed: Buffer): Enrolment {
+  const secretText = totpSecretText(seed);
+  return { secret: secretText.replace(/ /g, ''), secretText, uri: totpUri(seed, ISSUER, `${adminName}@${deps.settings.publicUrl.host}`) };
+}
+
+/** Starts (or restarts) enrolment: a new seed, stored encrypted, pending until a code confirms it. */
+export async function beginTotpEnrolment(deps: ConsoleDeps, by: Actor): Promise<{ ok: true; enrolment: Enrolment } | Refusal> {
+  if (deps.keyring === null) return refuse(409, 'vault-off', 'Two-factor authentication cannot be set up on this server: the vault is off (no [vault] keys).');
   const seed = newTotpSecret();
-  let ciphertext: string;
   try {
-    ciphertext = encrypt(deps.keyring, 'totp', seed, totpSecretBinding(a.admin.id));
+    const ciphertext = encrypt(deps.keyring, 'totp', seed, totpSecretBinding(by.adminId));
+    if (!(await deps.store.beginTotp(by.adminId, ciphertext))) {
+      return refuse(409, 'two-factor-already-on', 'Two-factor authentication is already on: turn it off first to use another authenticator.');
+    }
+    audit(deps, by, 'admin-2fa', { action: 'enrolment-started' }, 'TOTP enrolment started');
+    return { ok: true, enrolment: enrolmentOf(deps, by.admin, seed) };
   } finally {
     seed.fill(0);
   }
-  if (!(await deps.store.beginTotp(a.admin.id, ciphertext))) {
-    return render(ctx, deps, 409, { problem: { code: 'two-factor-already-on', message: 'Two-factor authentication is already on: turn it off first to use another authenticator.' } });
-  }
-  deps.log.info({ event: 'admin-2fa', action: 'enrolment-started', admin: a.admin.name, client_ip: ctx.fwd.clientIp }, 'TOTP enrolment started');
-  redirect(ctx.res, link(ctx.settings, '/2fa'), { status: 303 });
 }
 
-/** POST /2fa/confirm: the first code turns 2FA on, shows the recovery codes once, and makes a new session id. */
-export async function confirmEnrolment(ctx: Ctx, deps: ConsoleDeps, form: URLSearchParams): Promise<void> {
+/**
+ * Confirms the pending enrolment with a first code: 2FA on, the code's time step used, 10 new
+ * recovery codes (in clear only in this answer), every session of the admin ended (this one too)
+ * and a new session started for the caller, whose cookie and CSRF token the answer carries.
+ */
+export async function confirmTotpEnrolment(ctx: Ctx, deps: ConsoleDeps, by: Actor, code: string): Promise<{ ok: true; codes: string[]; session: { id: string; csrf: string } } | Refusal> {
   const a = session(ctx);
-  const state = await deps.store.getTotp(a.admin.id);
-  if (state.enabledAt !== null || state.secret === null) return redirect(ctx.res, link(ctx.settings, '/2fa'), { status: 303 });
+  const state = await deps.store.getTotp(by.adminId);
+  if (state.enabledAt !== null) return refuse(409, 'two-factor-already-on', 'Two-factor authentication is already on.');
+  if (state.secret === null) return refuse(409, 'no-pending-enrolment', 'No enrolment is pending: start one first (a new key), then confirm it with a code from the app.');
   const opened = openSecret(deps, state);
-  if (!opened.ok) return render(ctx, deps, 503);
+  if (!opened.ok) return refuse(503, 'totp-unreadable', `The pending TOTP key cannot be read on this server (${opened.detail}). Start over with a new key.`);
   let step: number;
   try {
-    const check = checkTotp(opened.secret, form.get('code') ?? '', ctx.now, state.lastStep);
+    const check = checkTotp(opened.secret, code, ctx.now, state.lastStep);
     if (!check.ok) {
-      const problem = check.reason === 'malformed' ? { code: 'bad-code', message: 'Enter the 6 digits your authenticator app shows.' } : { code: 'bad-code', message: 'That code does not match this key. Check the phone\'s clock, or start over with a new key.' };
-      return render(ctx, deps, 400, { problem });
+      return check.reason === 'malformed'
+        ? refuse(400, 'bad-code', 'Enter the 6 digits your authenticator app shows.')
+        : refuse(400, 'bad-code', 'That code does not match this key. Check the phone\'s clock, or start over with a new key.');
     }
     step = check.step;
   } finally {
     opened.secret.fill(0);
   }
   const { codes, hashes } = newRecoveryCodes();
-  // Every session of the admin ends (this one too); this browser continues under a new id.
-  const r = await deps.store.enableTotp(a.admin.id, state.secret, step, hashes, null);
-  if (!r.ok) return render(ctx, deps, 409, { problem: { code: 'enrolment-changed', message: 'The enrolment changed meanwhile (another tab?). Look at the page again.' } });
+  // Every session of the admin ends (this one too); the caller continues under a new id.
+  const r = await deps.store.enableTotp(by.adminId, state.secret, step, hashes, null);
+  if (!r.ok) return refuse(409, 'enrolment-changed', 'The enrolment changed meanwhile (another tab?). Look at its state again.');
   const fresh = await startSession(ctx, deps, a.admin);
-  deps.log.info({ event: 'admin-2fa', action: 'enabled', admin: a.admin.name, revoked_sessions: r.revokedSessions, client_ip: ctx.fwd.clientIp }, 'TOTP turned on');
-  sendHtml(ctx.res, 200, recoveryCodesPage(ctx.settings, { name: a.admin.name, csrf: fresh.csrf }, codes, 'Two-factor authentication is on. Your other sessions were ended.'), {
-    cookies: [setCookie(ctx.settings.cookie, fresh.id)],
+  audit(deps, by, 'admin-2fa', { action: 'enabled', revoked_sessions: r.revokedSessions }, 'TOTP turned on');
+  return { ok: true, codes, session: fresh };
+}
+
+export type TwoFactorChange = 'new-recovery-codes' | 'disable';
+
+/**
+ * New recovery codes, or 2FA off: both need a current code (TOTP, its time step claimed once, or
+ * a recovery code) and end every other session of the admin; this one stays. An admin an
+ * operator requires to use 2FA cannot turn it off. `codes`: the new recovery codes (in clear
+ * only in this answer), null when 2FA was turned off.
+ */
+export async function changeSecondFactor(ctx: Ctx, deps: ConsoleDeps, by: Actor, change: TwoFactorChange, code: string): Promise<{ ok: true; codes: string[] | null } | Refusal> {
+  const a = session(ctx);
+  const state = await deps.store.getTotp(by.adminId);
+  if (state.enabledAt === null) return refuse(409, 'two-factor-off', 'Two-factor authentication is not on: there is nothing to change.');
+  if (change === 'disable' && state.required) {
+    return refuse(403, 'two-factor-required', `An operator requires two-factor authentication for ${a.admin.name}; it cannot be turned off here.`);
+  }
+  const v = await verifySecondFactor(ctx, deps, a.admin, state, code);
+  if (!v.ok) {
+    audit(deps, by, 'admin-2fa', { action: change, result: 'fail', reason: v.reason }, 'second-factor change refused');
+    return v;
+  }
+  const keep = a.session.idHash;
+  if (change === 'disable') {
+    const r = await deps.store.disableTotp(by.adminId, keep);
+    audit(deps, by, 'admin-2fa', { action: 'disabled', revoked_sessions: r.revokedSessions }, 'TOTP turned off');
+    return { ok: true, codes: null };
+  }
+  const { codes, hashes } = newRecoveryCodes();
+  const r = await deps.store.replaceRecoveryCodes(by.adminId, hashes, keep);
+  audit(deps, by, 'admin-2fa', { action: 'new-recovery-codes', revoked_sessions: r.revokedSessions }, 'new recovery codes');
+  return { ok: true, codes };
+}
+
+// ---- the pages ----
+
+/** POST /2fa/enrol: a new seed, pending until confirmed with a code (shown by GET /2fa). */
+export async function startEnrolment(ctx: Ctx, deps: ConsoleDeps): Promise<void> {
+  const r = await beginTotpEnrolment(deps, actorOf(ctx, 'page'));
+  if (!r.ok) return render(ctx, deps, r.status, { problem: r.problem });
+  redirect(ctx.res, link(ctx.settings, '/2fa'), { status: 303 });
+}
+
+/** POST /2fa/confirm: the first code turns 2FA on, shows the recovery codes once, and makes a new session id. */
+export async function confirmEnrolment(ctx: Ctx, deps: ConsoleDeps, form: URLSearchParams): Promise<void> {
+  const a = session(ctx);
+  const r = await confirmTotpEnrolment(ctx, deps, actorOf(ctx, 'page'), form.get('code') ?? '');
+  if (!r.ok) {
+    if (r.problem.code === 'two-factor-already-on' || r.problem.code === 'no-pending-enrolment') return redirect(ctx.res, link(ctx.settings, '/2fa'), { status: 303 });
+    // The page itself explains an unreadable key (its own state), so that one carries no extra box.
+    return render(ctx, deps, r.status, r.problem.code === 'totp-unreadable' ? {} : { problem: r.problem });
+  }
+  sendHtml(ctx.res, 200, recoveryCodesPage(ctx.settings, { name: a.admin.name, csrf: r.session.csrf }, r.codes, 'Two-factor authentication is on. Your other sessions were ended.'), {
+    cookies: [setCookie(ctx.settings.cookie, r.session.id)],
   });
 }
 
 /** POST /2fa/recovery-codes and /2fa/disable: both need a current code. */
-export async function changeTwoFactor(ctx: Ctx, deps: ConsoleDeps, form: URLSearchParams, change: 'new-recovery-codes' | 'disable'): Promise<void> {
-  const a = session(ctx);
-  const state = await deps.store.getTotp(a.admin.id);
-  if (state.enabledAt === null) return redirect(ctx.res, link(ctx.settings, '/2fa'), { status: 303 });
-  if (change === 'disable' && state.required) {
-    return render(ctx, deps, 403, { problem: { code: 'two-factor-required', message: `An operator requires two-factor authentication for ${a.admin.name}; it cannot be turned off here.` } });
+export async function changeTwoFactor(ctx: Ctx, deps: ConsoleDeps, form: URLSearchParams, change: TwoFactorChange): Promise<void> {
+  const r = await changeSecondFactor(ctx, deps, actorOf(ctx, 'page'), change, form.get('code') ?? '');
+  if (!r.ok) {
+    if (r.problem.code === 'two-factor-off') return redirect(ctx.res, link(ctx.settings, '/2fa'), { status: 303 });
+    return render(ctx, deps, r.status, { problem: r.problem });
   }
-  const v = await verifySecondFactor(ctx, deps, a.admin, state, form.get('code') ?? '');
-  if (!v.ok) {
-    deps.log.info({ event: 'admin-2fa', action: change, result: 'fail', reason: v.reason, admin: a.admin.name, client_ip: ctx.fwd.clientIp }, 'second-factor change refused');
-    return render(ctx, deps, v.status, { problem: v.problem });
-  }
-  const keep = a.session.idHash;
-  if (change === 'disable') {
-    const r = await deps.store.disableTotp(a.admin.id, keep);
-    deps.log.info({ event: 'admin-2fa', action: 'disabled', admin: a.admin.name, revoked_sessions: r.revokedSessions, client_ip: ctx.fwd.clientIp }, 'TOTP turned off');
-    return redirect(ctx.res, link(ctx.settings, '/2fa?state=off'), { status: 303 });
-  }
-  const { codes, hashes } = newRecoveryCodes();
-  const r = await deps.store.replaceRecoveryCodes(a.admin.id, hashes, keep);
-  deps.log.info({ event: 'admin-2fa', action: 'new-recovery-codes', admin: a.admin.name, revoked_sessions: r.revokedSessions, client_ip: ctx.fwd.clientIp }, 'new recovery codes');
-  sendHtml(ctx.res, 200, recoveryCodesPage(ctx.settings, who(ctx), codes, 'New recovery codes: the old ones no longer work, and your other sessions were ended.'));
+  if (r.codes === null) return redirect(ctx.res, link(ctx.settings, '/2fa?state=off'), { status: 303 });
+  sendHtml(ctx.res, 200, recoveryCodesPage(ctx.settings, who(ctx), r.codes, 'New recovery codes: the old ones no longer work, and your other sessions were ended.'));
 }

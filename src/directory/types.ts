@@ -16,6 +16,13 @@ export interface Domain {
   createdAt: string;
 }
 
+/** What lives in a served domain (mailboxes and address aliases keep it from being removed). */
+export interface DomainCounts {
+  domain: string;
+  mailboxes: number;
+  aliases: number;
+}
+
 export interface Mailbox {
   id: number;
   /** Canonical lower-case address `local@domain`. */
@@ -201,6 +208,8 @@ export interface DirectoryReader {
 export interface DirectoryAdmin {
   addDomain(name: string): Promise<Domain>;
   listDomains(): Promise<Domain[]>;
+  /** How many mailboxes and address aliases live in each served domain, by name: counted by the database, nothing listed. */
+  countPerDomain(): Promise<DomainCounts[]>;
   removeDomain(name: string): Promise<void>;
   addDomainAlias(alias: string, domain: string): Promise<void>;
   removeDomainAlias(alias: string): Promise<void>;

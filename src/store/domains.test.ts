@@ -81,4 +81,20 @@ describe('domains', () => {
     await t.dir.addAlias('sales@other.org', 'a@example.com');
     await assert.rejects(t.dir.removeDomain('other.org'), rejectsWith('in-use', /1 alias\b/));
   });
+
+  it('counts the mailboxes and address aliases of every domain (its domain aliases count as the domain)', async () => {
+    for (const d of ['example.com', 'other.org', 'empty.net']) await t.dir.addDomain(d);
+    await t.dir.addDomainAlias('example.de', 'example.com');
+    for (const a of ['a@example.com', 'b@example.com', 'c@example.com', 'x@other.org']) await t.dir.addMailbox({ address: a, passwordHash: null });
+    await t.dir.addAlias('sales@other.org', 'a@example.com');
+    await t.dir.addAlias('info@example.com', 'b@example.com');
+    await t.dir.addAlias('help@other.org', 'x@other.org');
+    assert.deepEqual(await t.dir.countPerDomain(), [
+      { domain: 'empty.net', mailboxes: 0, aliases: 0 },
+      { domain: 'example.com', mailboxes: 3, aliases: 1 },
+      { domain: 'other.org', mailboxes: 1, aliases: 2 },
+    ]);
+    await t.dir.removeMailbox('c@example.com');
+    assert.equal((await t.dir.countPerDomain()).find((c) => c.domain === 'example.com')?.mailboxes, 2);
+  });
 });

@@ -4,7 +4,7 @@
  * mailboxes is never a side effect.
  */
 import type { Kysely } from 'kysely';
-import { DirectoryError, type Domain } from '../directory/types.js';
+import { DirectoryError, type Domain, type DomainCounts } from '../directory/types.js';
 import { inUseOr, now, uniqueOr, type Store } from './rows.js';
 import type { DB } from './schema.js';
 import { parseDomainName } from './validate.js';
@@ -62,6 +62,21 @@ export async function listDomains(s: Store): Promise<Domain[]> {
     byDomain.set(id, list);
   }
   return rows.map((r) => ({ id: Number(r.id), name: r.name, aliases: byDomain.get(Number(r.id)) ?? [], createdAt: r.created_at }));
+}
+
+/** Every served domain with how many mailboxes and address aliases it holds: one query, each count over its domain_id index. */
+export async function countPerDomain(s: Store): Promise<DomainCounts[]> {
+  const rows = await s.db
+    .selectFrom('domains as d')
+    .select((eb) => [
+      'd.name',
+      eb.selectFrom('mailboxes as m').select(eb.fn.countAll().as('n')).whereRef('m.domain_id', '=', 'd.id').as('mailboxes'),
+      eb.selectFrom('aliases as a').select(eb.fn.countAll().as('n')).whereRef('a.domain_id', '=', 'd.id').as('aliases'),
+    ])
+    .orderBy('d.name')
+    .execute();
+  // COUNT is a number in SQLite and a bigint (as text) in PostgreSQL.
+  return rows.map((r) => ({ domain: r.name, mailboxes: Number(r.mailboxes ?? 0), aliases: Number(r.aliases ?? 0) }));
 }
 
 export async function removeDomain(s: Store, input: string): Promise<void> {

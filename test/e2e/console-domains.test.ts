@@ -146,7 +146,10 @@ test('domains, domain aliases, aliases, routes and API tokens through the consol
     await page.getByText('No aliases yet.').waitFor();
 
     await page.getByRole('link', { name: 'Routes', exact: true }).click();
-    await page.getByRole('button', { name: 'Remove the route of domain example.com' }).click();
+    await page.getByRole('link', { name: 'Remove the route of domain example.com' }).click();
+    await page.getByRole('heading', { name: 'Remove the route of domain example.com?' }).waitFor();
+    assert.equal((await inDirectory((d) => d.listRoutes())).length, 1, 'asking removes nothing');
+    await page.getByRole('button', { name: 'Remove the route', exact: true }).click();
     await page.getByText('Removed the route of domain example.com.').waitFor();
     assert.deepEqual(await inDirectory((d) => d.listRoutes()), []);
 

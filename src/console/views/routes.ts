@@ -1,7 +1,8 @@
 /**
  * The Routes page: how routes apply (in the order src/store/reader.ts consults them), the form
  * to set one with the backend chosen from those that exist, and the routes most specific first
- * with a Remove button each. Every value goes through the escaping `html` tag.
+ * with a Remove link each, to a confirmation that says where their logins go afterwards. Every
+ * value goes through the escaping `html` tag.
  */
 import type { AdminSettings } from '../../admin/index.js';
 import { html, type Html } from '../html.js';
@@ -33,7 +34,7 @@ export function routesPage(s: AdminSettings, who: Who, routes: RouteView[], back
   <th scope="row">${r.description}</th>
   <td><code>${r.kind}</code></td>
   <td><strong>${r.backend}</strong>${hostOf.has(r.backend) ? html` <span class="muted">${hostOf.get(r.backend)}</span>` : ''}</td>
-  <td class="actions"><form method="post" action="${link(s, '/routes/remove')}" class="inline">${csrf}<input type="hidden" name="kind" value="${r.kind}"><input type="hidden" name="subject" value="${r.subject ?? ''}"><button type="submit" class="button danger" aria-label="Remove the route of ${r.description}">Remove</button></form></td>
+  <td class="actions"><a class="button danger" href="${removeLink(s, r)}" aria-label="Remove the route of ${r.description}">Remove…</a></td>
 </tr>`,
   );
   const form =
@@ -59,5 +60,38 @@ ${routes.length === 0
 <caption class="visually-hidden">Routes, most specific first</caption>
 <thead><tr><th scope="col">Route</th><th scope="col">Kind</th><th scope="col">Backend</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>${rows}</tbody></table></div>`}`,
+  );
+}
+
+const removeLink = (s: AdminSettings, r: RouteView): string => link(s, `/routes/remove?${new URLSearchParams({ kind: r.kind, subject: r.subject ?? '' })}`);
+
+/** Where the logins a route sends go once it is removed. */
+function afterRemoval(r: RouteView, fallback: RouteView | null): Html {
+  const to = (fb: RouteView) => html`go to backend <strong>${fb.backend}</strong> (the ${fb.description} route)`;
+  switch (r.kind) {
+    case 'mailbox':
+      return html`Logins of ${r.subject ?? ''} then ${fallback ? to(fallback) : html`reach no backend: they <strong>fail temporarily</strong> until a route reaches the mailbox`}.`;
+    case 'domain':
+      return html`Mailboxes of ${r.subject ?? ''} without a route of their own then ${fallback ? to(fallback) : html`reach no backend: their logins <strong>fail temporarily</strong> until a route reaches them`}.`;
+    case 'default':
+      return html`Mailboxes without a mailbox or domain route then reach no backend: their logins <strong>fail temporarily</strong>.`;
+    default:
+      return r.subject === null
+        ? html`Users the directory does not know, in domains without an unknown-user route of their own, are then <strong>refused</strong>.`
+        : html`Users the directory does not know in ${r.subject} then ${fallback ? to(fallback) : html`are <strong>refused</strong>`}.`;
+  }
+}
+
+/** The confirmation before a route is removed: what it is, and what its logins reach afterwards. */
+export function removeRoutePage(s: AdminSettings, who: Who, r: RouteView, fallback: RouteView | null): Html {
+  return layout(
+    { settings: s, title: `Remove the route of ${r.description}`, section: 'routes', admin: who },
+    html`<p class="crumbs"><a href="${link(s, '/routes')}">Routes</a> /</p>
+<section class="card form-card" aria-labelledby="confirm-title"><h1 id="confirm-title">Remove the route of ${r.description}?</h1>
+<p>It sends these logins to backend <strong>${r.backend}</strong>.</p>
+<p data-role="after-removal">${afterRemoval(r, fallback)}</p>
+<form method="post" action="${link(s, '/routes/remove')}" class="buttons">${csrfField(who.csrf)}<input type="hidden" name="kind" value="${r.kind}"><input type="hidden" name="subject" value="${r.subject ?? ''}">
+<button type="submit" class="button danger">Remove the route</button> <a href="${link(s, '/routes')}">Cancel</a></form>
+</section>`,
   );
 }
