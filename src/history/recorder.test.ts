@@ -2,13 +2,13 @@
  * The login recorder with a clock and timers moved by hand: recording never writes on the
  * caller's path, the buffer is written at most once per interval (at once when it holds a
  * batch, and at close), a failed write keeps its events for the next try and is logged once
- * per streak, a full buffer drops the oldest and says how many, and inbound mail routing is
- * not a login.
+ * per streak, a write that kept its first rows before failing has only the rest tried again,
+ * a full buffer drops the oldest and says how many, and inbound mail routing is not a login.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LoginEvent } from '../store/index.js';
-import { createLoginRecorder, type LoginAttempt, type RecorderOptions } from './recorder.js';
+import { createLoginRecorder, isoTimes, type LoginAttempt, type RecorderOptions } from './recorder.js';
 import { fakeTime, memoryLog, settle } from './test-support.js';
 
 const attempt = (login: string, over: Partial<LoginAttempt> = {}): LoginAttempt => ({
@@ -162,5 +162,52 @@ describe('login recorder', () => {
     await time.advance(0);
     await settle();
     assert.deepEqual(logins(), ['bob@example.com']);
+  });
+
+  it('a write that kept its first events before failing has only the rest tried again, in order', async () => {
+    const { time, recorder } = setup();
+    const seen: string[][] = [];
+    let fail = true;
+    const r = createLoginRecorder({
+      write: async (events) => {
+        seen.push(events.map((e) => e.login));
+        if (fail) {
+          fail = false;
+          throw Object.assign(new Error('SQLITE_FULL'), { written: 2 });
+        }
+      },
+      log: memoryLog().log,
+      now: time.now,
+      timers: time.timers,
+    });
+    for (const l of ['a', 'b', 'c', 'd']) r.record(attempt(l));
+    await time.advance(0);
+    r.record(attempt('e'));
+    await time.advance(1000);
+    assert.deepEqual(seen, [['a', 'b', 'c', 'd'], ['c', 'd', 'e']]);
+    assert.equal(r.stats().buffered, 0);
+    await recorder.close();
+  });
+
+  it('close counts only the events a failing write did not keep as lost', async () => {
+    const { log, lines } = memoryLog();
+    const r = createLoginRecorder({
+      write: async () => {
+        throw Object.assign(new Error('no'), { written: 1 });
+      },
+      log,
+      timers: fakeTime().timers,
+    });
+    for (const l of ['a', 'b', 'c']) r.record(attempt(l));
+    await r.close();
+    assert.equal(lines.find((l) => l.fields.event === 'history-lost')?.fields.lost, 2);
+  });
+
+  it('stamps are the same text as toISOString, the cached second included', () => {
+    const iso = isoTimes();
+    const base = Date.UTC(2030, 0, 1, 9, 59, 59, 990);
+    const stamps = [base, base + 1, base + 9, base + 10, base + 11, base + 99, base + 100, 0, -1, -1000, -1001, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1), Date.UTC(-1, 0, 1, 0, 0, 0, 5), base];
+    for (let i = 0; i < 2000; i++) stamps.push(base + Math.floor(i * 3.7));
+    for (const ms of stamps) assert.equal(iso(ms), new Date(ms).toISOString(), String(ms));
   });
 });

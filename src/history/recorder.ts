@@ -1,11 +1,13 @@
 /**
  * The login recorder: the auth_http listener hands it every decision, and it writes them to the
- * login history in batches, off the auth path. Recording is O(1) (two array pushes and, when
- * the buffer was empty, one timer); the buffer is written in one transaction at most once per
- * `intervalMs`, at once when it holds `batchSize` events, and at close. A failed write never
- * reaches an auth answer: its events go back to the buffer and are tried again a second later,
- * the failure is logged once per streak, and beyond `maxBuffered` the oldest events are
- * dropped (a tenth at a time, so recording stays O(1)) and counted in the log.
+ * login history in batches, off the auth path. Recording is O(1) (one stamped copy pushed and,
+ * when the buffer was empty, one timer); the buffer is handed to `write` at most once per
+ * `intervalMs`, at once when it holds `batchSize` events, and at close (the server's `write`
+ * is the history worker, src/store/history-writer.ts). A failed write never reaches an auth
+ * answer: its events go back to the buffer (all of them, or those after the `written` first
+ * ones a HistoryWriteError says were committed) and are tried again a second later, the
+ * failure is logged once per streak, and beyond `maxBuffered` the oldest events are dropped (a
+ * tenth at a time, so recording stays O(1)) and counted in the log.
  */
 import type { Logger } from '../log/logger.js';
 import type { LoginEvent } from '../store/index.js';
@@ -26,6 +28,7 @@ export const NODE_TIMERS: Timers = {
 };
 
 export interface RecorderOptions {
+  /** Writes the events; on failure may reject with `{ written }`: that many of the first events were kept. */
   write(events: LoginEvent[]): Promise<void>;
   log: Pick<Logger, 'info' | 'warn'>;
   now?: () => number;
@@ -53,6 +56,34 @@ export function isLogin(method: string): boolean {
   return method !== 'none';
 }
 
+/**
+ * `new Date(ms).toISOString()`, cheaper for stamps that share their second (every recorded
+ * login is stamped on the thread that answers nginx; toISOString costs about a microsecond,
+ * the cached second a tenth of that).
+ */
+export function isoTimes(): (ms: number) => string {
+  let second = NaN;
+  let prefix = '';
+  return (ms) => {
+    const s = Math.floor(ms / 1000);
+    if (s !== second) {
+      const iso = new Date(s * 1000).toISOString();
+      // Four-digit years only ("YYYY-MM-DDTHH:MM:SS." is 20 characters); others take the long way.
+      if (iso.length !== 24) return new Date(ms).toISOString();
+      second = s;
+      prefix = iso.slice(0, 20);
+    }
+    const milli = ms - s * 1000;
+    return `${prefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+  };
+}
+
+/** How many of the first events a failed write still kept (a HistoryWriteError's `written`). */
+function keptBy(err: unknown, of: number): number {
+  const n = Number((err as { written?: unknown } | null)?.written);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, of) : 0;
+}
+
 export function createLoginRecorder(opts: RecorderOptions): LoginRecorder {
   const now = opts.now ?? Date.now;
   const timers = opts.timers ?? NODE_TIMERS;
@@ -61,8 +92,10 @@ export function createLoginRecorder(opts: RecorderOptions): LoginRecorder {
   const maxBuffered = Math.max(batchSize, opts.maxBuffered ?? 50_000);
   const { log } = opts;
 
-  let attempts: LoginAttempt[] = [];
-  let stamps: number[] = [];
+  // Stamped as they come: a flush then only slices the buffer on the thread that answers nginx
+  // (making 5,000 events at once there would hold it up for milliseconds).
+  const iso = isoTimes();
+  let buffer: LoginEvent[] = [];
   let timer: unknown = null;
   let running: Promise<void> | null = null;
   let lastStart = -Infinity;
@@ -80,27 +113,27 @@ export function createLoginRecorder(opts: RecorderOptions): LoginRecorder {
   }
 
   function dropOldest(): void {
-    const n = attempts.length - maxBuffered + Math.ceil(maxBuffered / 10);
-    attempts.splice(0, n);
-    stamps.splice(0, n);
+    const n = buffer.length - maxBuffered + Math.ceil(maxBuffered / 10);
+    buffer.splice(0, n);
     dropped += n;
     unreported += n;
   }
 
   function take(max: number): LoginEvent[] {
-    const n = Math.min(max, attempts.length);
-    const a = attempts.slice(0, n);
-    const t = stamps.slice(0, n);
-    attempts = attempts.slice(n);
-    stamps = stamps.slice(n);
-    return a.map((x, i) => ({ ...x, at: new Date(t[i] as number).toISOString() }));
+    if (max >= buffer.length) {
+      const all = buffer;
+      buffer = [];
+      return all;
+    }
+    const events = buffer.slice(0, max);
+    buffer = buffer.slice(max);
+    return events;
   }
 
   /** Puts events that could not be written back in front of newer ones. */
   function putBack(events: LoginEvent[]): void {
-    attempts = [...events.map(({ at: _a, ...rest }) => rest), ...attempts];
-    stamps = [...events.map((e) => Date.parse(e.at)), ...stamps];
-    if (attempts.length > maxBuffered) dropOldest();
+    buffer = events.length === 0 ? buffer : [...events, ...buffer];
+    if (buffer.length > maxBuffered) dropOldest();
   }
 
   function reportDrops(): void {
@@ -109,36 +142,38 @@ export function createLoginRecorder(opts: RecorderOptions): LoginRecorder {
     unreported = 0;
   }
 
-  async function writeOnce(events: LoginEvent[]): Promise<boolean> {
+  /** Writes the events; returns how many of the first ones are kept (all of them unless it failed). */
+  async function writeOnce(events: LoginEvent[]): Promise<number> {
     try {
       await opts.write(events);
       if (failures > 0) log.info({ event: 'history-write-recovered', failed_writes: failures }, 'the login history is being written again');
       failures = 0;
       reportDrops();
-      return true;
+      return events.length;
     } catch (err) {
       if (failures === 0) {
         log.warn(
-          { event: 'history-write-failed', err: { message: (err as Error).message }, buffered: events.length + attempts.length },
+          { event: 'history-write-failed', err: { message: (err as Error).message }, buffered: events.length + buffer.length },
           'the login history could not be written; retrying every second (logins are not affected)',
         );
       }
       failures++;
-      return false;
+      return keptBy(err, events.length);
     }
   }
 
   async function run(): Promise<void> {
     if (running) return running;
-    if (attempts.length === 0) return;
+    if (buffer.length === 0) return;
     lastStart = now();
     const events = take(batchSize);
-    running = writeOnce(events).then((ok) => {
-      if (!ok) putBack(events);
+    running = writeOnce(events).then((kept) => {
+      const ok = kept === events.length;
+      if (!ok) putBack(events.slice(kept));
       running = null;
-      if (attempts.length === 0) return;
+      if (buffer.length === 0) return;
       // After a failure, wait a whole interval: a broken database is not asked in a loop.
-      schedule(!ok ? intervalMs : attempts.length >= batchSize ? 0 : Math.max(0, lastStart + intervalMs - now()));
+      schedule(!ok ? intervalMs : buffer.length >= batchSize ? 0 : Math.max(0, lastStart + intervalMs - now()));
     });
     return running;
   }
@@ -146,11 +181,10 @@ export function createLoginRecorder(opts: RecorderOptions): LoginRecorder {
   return {
     record(attempt) {
       if (closed || !isLogin(attempt.method)) return;
-      attempts.push(attempt);
-      stamps.push(now());
-      if (attempts.length > maxBuffered) dropOldest();
+      buffer.push({ ...attempt, at: iso(now()) });
+      if (buffer.length > maxBuffered) dropOldest();
       if (running) return; // its completion schedules the next write
-      if (attempts.length >= batchSize) {
+      if (buffer.length >= batchSize) {
         if (timer !== null) timers.clearTimeout(timer);
         timer = null;
         schedule(0);
@@ -163,12 +197,12 @@ export function createLoginRecorder(opts: RecorderOptions): LoginRecorder {
       if (running) await running;
       if (timer !== null) timers.clearTimeout(timer);
       timer = null;
-      while (attempts.length > 0) {
+      while (buffer.length > 0) {
         const before = failures;
         await run();
         if (failures > before) break; // keep them for the next try
       }
-      if (attempts.length > 0) schedule(intervalMs);
+      if (buffer.length > 0) schedule(intervalMs);
     },
 
     async close() {
@@ -178,12 +212,12 @@ export function createLoginRecorder(opts: RecorderOptions): LoginRecorder {
       if (timer !== null) timers.clearTimeout(timer);
       timer = null;
       if (running) await running;
-      while (attempts.length > 0) {
+      while (buffer.length > 0) {
         const events = take(batchSize);
-        if (!(await writeOnce(events))) {
-          const lost = events.length + attempts.length;
-          attempts = [];
-          stamps = [];
+        const kept = await writeOnce(events);
+        if (kept < events.length) {
+          const lost = events.length - kept + buffer.length;
+          buffer = [];
           log.warn({ event: 'history-lost', lost }, 'stopping: the last login history events could not be written');
           break;
         }
@@ -191,6 +225,6 @@ export function createLoginRecorder(opts: RecorderOptions): LoginRecorder {
       reportDrops();
     },
 
-    stats: () => ({ buffered: attempts.length, dropped }),
+    stats: () => ({ buffered: buffer.length, dropped }),
   };
 }

@@ -15,6 +15,7 @@ import { initConfig } from '../config/init.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { createAuthServer, type AuthServer } from '../server/auth-server.js';
+import { openSqlite } from '../store/sqlite-binding.js';
 import { tempFolder } from '../store/test-support.js';
 
 function ask(port: number, headers: Record<string, string>): Promise<string> {
@@ -35,6 +36,8 @@ describe('recording login decisions', () => {
   let rt: Runtime;
   let server: AuthServer;
   let port: number;
+  /** What the runtime logged (the history's warnings among it). */
+  const logged: Record<string, unknown>[] = [];
   const login = (user: string, pass: string, extra: Record<string, string> = {}) =>
     ask(port, { 'Auth-Method': 'plain', 'Auth-User': user, 'Auth-Pass': pass, 'Auth-Protocol': 'imap', 'Auth-Login-Attempt': '1', 'Client-IP': '192.0.2.1', 'X-Postern-Secret': cfg.secret.toString(), ...extra });
 
@@ -42,7 +45,7 @@ describe('recording login decisions', () => {
     initConfig(configFile, { port: 18997 });
     const base = loadConfig(configFile, {});
     cfg = { ...base, listen: { ...base.listen, port: 0 } };
-    rt = await openRuntime(cfg, { log: createLogger('silent') });
+    rt = await openRuntime(cfg, { log: createLogger('info', { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) }) });
     const d = rt.directory;
     await d.addDomain('example.com');
     await d.addBackend({ name: 'b1', host: '127.0.0.1', ports: { imap: 10143, smtp: 10025, mx: 10025 } });
@@ -77,23 +80,25 @@ describe('recording login decisions', () => {
   });
 
   it('while the history cannot be written, answers are unchanged; the entries are written once it can', async () => {
-    const write = rt.directory.recordLogins;
-    let refused = 0;
-    rt.directory.recordLogins = async () => {
-      refused++;
-      throw new Error('SQLITE_BUSY: database is locked');
-    };
+    // A real failure in the history writer's own connection: another connection makes the
+    // database refuse every history row until the trigger goes again.
+    const other = openSqlite(cfg.database.path);
+    other.exec(`CREATE TRIGGER refuse_history BEFORE INSERT ON login_history BEGIN SELECT RAISE(ABORT, 'history refused by the test'); END`);
     try {
       assert.match(await login('alice@example.com', 'right', { 'Client-IP': '192.0.2.77' }), /Auth-Status: OK/);
       assert.match(await login('alice@example.com', 'nope', { 'Client-IP': '192.0.2.77' }), /Invalid login or password/);
-      await rt.history!.flush();
-      assert.ok(refused > 0, 'the write was tried');
+      await rt.history!.flush(); // resolves: the failure stays inside the recorder
+      const failed = logged.filter((l) => l.event === 'history-write-failed');
+      assert.equal(failed.length, 1, 'the failure is logged once');
+      assert.match(String((failed[0]?.err as { message?: string } | undefined)?.message), /history refused by the test/);
       assert.equal((await rt.directory.listLogins({ limit: 10, network: '192.0.2.77' })).entries.length, 0);
     } finally {
-      rt.directory.recordLogins = write;
+      other.exec('DROP TRIGGER refuse_history');
+      other.close();
     }
     await rt.history!.flush();
     assert.deepEqual((await rt.directory.listLogins({ limit: 10, network: '192.0.2.77' })).entries.map((e) => e.result), ['fail', 'ok']);
+    assert.ok(logged.some((l) => l.event === 'history-write-recovered'));
   });
 
   it('test-login (a dry run) records nothing', async () => {

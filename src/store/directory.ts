@@ -16,6 +16,8 @@ import { createBanStore, type BanAdmin, type Clock } from './bans.js';
 import * as certs from './certs.js';
 import * as domains from './domains.js';
 import { importMailboxes } from './import.js';
+import { WorkerCommitFence } from './history-fence.js';
+import type { HistoryWriter } from './history-writer.js';
 import { createLoginHistoryStore, excludingHistoryWrites, historyWrites, type LoginHistoryStore } from './login-history.js';
 import * as mailboxes from './mailboxes.js';
 import { DEFAULT_LOOKUP_MEMORY, lookupVersion, memoisedReader } from './memo-reader.js';
@@ -26,7 +28,20 @@ import type { Store } from './rows.js';
 import type { DB } from './schema.js';
 
 /** The directory, the bans, the console's admins and the app passwords, over one database (see src/defence/types.ts for `BanStore`). */
-export interface DirectoryWithBans extends Directory, BanAdmin, AdminStore, AppPasswordAdmin, LoginHistoryStore {}
+export interface DirectoryWithBans extends Directory, BanAdmin, AdminStore, AppPasswordAdmin, LoginHistoryStore {
+  /**
+   * Where the engine can, a writer for the login history that works off this thread (a worker
+   * with its own connection, history-writer.ts) and whose writes leave the lookup memory alone
+   * like the history's own writes here. Close it before the directory.
+   */
+  openHistoryWriter?(): HistoryWriter;
+}
+
+/** Engine-specific parts openDirectory adds (index.ts). */
+export interface DirectoryExtras {
+  /** Starts a history writer over another connection; its commits go through `fence`. */
+  historyWriter?(fence: WorkerCommitFence): HistoryWriter;
+}
 
 export interface DirectoryOptions {
   /** Where bans take "now" from; tests inject a clock they can move. Default: the system clock. */
@@ -35,9 +50,12 @@ export interface DirectoryOptions {
   lookupMemory?: number;
 }
 
-export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryOptions = {}): DirectoryWithBans {
-  // The login history's own writes (a flush every second) must not empty the lookups kept in memory.
-  const history = historyWrites();
+export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryOptions = {}, extras: DirectoryExtras = {}): DirectoryWithBans {
+  // The login history's own writes (a flush every second) must not empty the lookups kept in
+  // memory, nor those of a history writer on another connection (history-fence.ts).
+  const changeVersion = engine.changeVersion;
+  const fence = changeVersion && extras.historyWriter ? new WorkerCommitFence(() => changeVersion()) : null;
+  const history = historyWrites(fence);
   const version =
     engine.changeVersion && engine.localChanges
       ? lookupVersion(excludingHistoryWrites({ changeVersion: engine.changeVersion, localChanges: engine.localChanges }, history))
@@ -51,9 +69,11 @@ export function createDirectory(db: Kysely<DB>, engine: Engine, opts: DirectoryO
     ...createAdminStore(s),
     ...createAppPasswordStore(s),
     ...createLoginHistoryStore(s, history),
+    ...(extras.historyWriter ? { openHistoryWriter: () => extras.historyWriter!(fence ?? new WorkerCommitFence(() => '')) } : {}),
 
     addDomain: (name) => domains.addDomain(s, name),
     listDomains: () => domains.listDomains(s),
+    countPerDomain: () => domains.countPerDomain(s),
     removeDomain: (name) => domains.removeDomain(s, name),
     addDomainAlias: (alias, domain) => domains.addDomainAlias(s, alias, domain),
     removeDomainAlias: (alias) => domains.removeDomainAlias(s, alias),

@@ -1,25 +1,31 @@
 /**
  * The login history (tables `login_history` and `login_history_hours`,
- * migrations/0008-login-history.ts): batches of login decisions written in one transaction
- * with their hourly counts, the console's filtered and keyset-paginated listing, the
- * dashboard's counts per hour and its top failing addresses and accounts, and pruning by age
- * in slices. SQLite runs on the thread that answers nginx, so long work is cut into slices
- * with a turn of the event loop between them.
+ * migrations/0008-login-history.ts): batches of login decisions written with their hourly
+ * counts, the console's filtered and keyset-paginated listing, the dashboard's counts per hour
+ * and its top failing addresses and accounts, and pruning by age in slices.
  *
- * The history shares the directory's connection, and the lookups kept in memory
- * (memo-reader.ts, the bans snapshot) are dropped whenever that connection changes a row. A
- * flush every second would then empty them every second, so the rows this module writes are
- * tallied (HistoryWrites) and left out of the change version (excludingHistoryWrites).
+ * Who writes: the running server hands its batches to a worker thread with its own connection
+ * (history-writer.ts, history-worker.ts, both over writeLoginRows and pruneLoginRows below), so
+ * no history write ever runs on the thread that answers nginx. The directory's own
+ * recordLogins and pruneLogins (below) write on the main connection; they remain for tests,
+ * seeding and tools, cut into slices with a turn of the event loop between them.
+ *
+ * The lookups kept in memory (memo-reader.ts, the bans snapshot) are dropped whenever the
+ * database changes. A flush every second would then empty them every second, so history
+ * writes are left out of the change version (excludingHistoryWrites): the rows written on the
+ * main connection are tallied (HistoryWrites), and the worker's commits are told apart from
+ * everybody else's by history-fence.ts.
  */
 import type ipaddr from 'ipaddr.js';
-import { sql, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { PROTOCOLS, type Protocol } from '../authhttp/types.js';
 import { isIPv4 } from 'node:net';
 import { memoise } from '../cache/memo.js';
 import { DirectoryError } from '../directory/types.js';
 import { parseAddress as parseIp, parseNetwork as parseIpNetwork } from '../net/cidr.js';
+import type { WorkerCommitFence } from './history-fence.js';
 import type { Store } from './rows.js';
-import type { LoginHistoryTable } from './schema.js';
+import type { DB, LoginHistoryTable } from './schema.js';
 
 export const LOGIN_RESULTS = ['ok', 'fail', 'tempfail'] as const;
 export type LoginResult = (typeof LOGIN_RESULTS)[number];
@@ -110,25 +116,28 @@ const yieldToIo = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
  * The rows the history changed on this connection, and while it writes, the change count
- * from just before (so a lookup in between sees no change either).
+ * from just before (so a lookup in between sees no change either); and, when a history
+ * worker writes over its own connection, what tells its commits apart (history-fence.ts).
  */
 export interface HistoryWrites {
   rows: number;
   windowBase: number | null;
+  readonly fence: WorkerCommitFence | null;
 }
 
-export function historyWrites(): HistoryWrites {
-  return { rows: 0, windowBase: null };
+export function historyWrites(fence: WorkerCommitFence | null = null): HistoryWrites {
+  return { rows: 0, windowBase: null, fence };
 }
 
 /**
  * The engine's change signals without the history's own writes, for memo-reader.ts
- * lookupVersion: other connections' commits as they are, this connection's row count less the
- * rows the history wrote.
+ * lookupVersion: other connections' commits as they are (less the history worker's, when
+ * there is a fence), this connection's row count less the rows the history wrote.
  */
 export function excludingHistoryWrites(engine: { changeVersion(): string; localChanges(): number }, w: HistoryWrites): { changeVersion(): string; localChanges(): number } {
+  const fence = w.fence;
   return {
-    changeVersion: () => engine.changeVersion(),
+    changeVersion: fence ? () => fence.version() : () => engine.changeVersion(),
     localChanges: () => (w.windowBase ?? engine.localChanges()) - w.rows,
   };
 }
@@ -216,6 +225,62 @@ function containing(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** Runs `write` in a transaction on some connection. */
+export type Transact = <T>(write: (trx: Kysely<DB>) => Promise<T>) => Promise<T>;
+
+/**
+ * Writes the events and adds them to the hourly counts, in the caller's transaction (`trx`):
+ * the counts always match the rows. `pause` runs between INSERT statements (the main
+ * connection lets other work in there; the worker does not need to).
+ */
+export async function writeLoginRows(trx: Kysely<DB>, events: readonly LoginEvent[], pause?: () => Promise<void>): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map(toRow);
+  const perHour = new Map<string, { hour: string; result: string; logins: number }>();
+  for (const r of rows) {
+    const hour = `${r.at.slice(0, 13)}:00:00.000Z`;
+    const c = perHour.get(`${hour} ${r.result}`);
+    if (c) c.logins++;
+    else perHour.set(`${hour} ${r.result}`, { hour, result: r.result, logins: 1 });
+  }
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    if (i > 0 && pause) await pause();
+    await trx.insertInto('login_history').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  }
+  for (const c of perHour.values()) {
+    await trx
+      .insertInto('login_history_hours')
+      .values(c)
+      .onConflict((oc) => oc.columns(['hour', 'result']).doUpdateSet((eb) => ({ logins: eb('login_history_hours.logins', '+', eb.ref('excluded.logins')) })))
+      .execute();
+  }
+}
+
+/**
+ * Deletes the rows older than `before`, `slice` rows per transaction (a transaction holds the
+ * database's write lock, which every other writer waits for), then the hourly counts of the
+ * hours wholly before it. `pause` runs between slices. Returns how many rows.
+ */
+export async function pruneLoginRows(transact: Transact, before: string, slice = PRUNE_SLICE, pause?: () => Promise<void>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await transact((trx) =>
+      trx
+        .deleteFrom('login_history')
+        .where('id', 'in', (eb) => eb.selectFrom('login_history').select('id').where('at', '<', before).orderBy('at').limit(slice))
+        .executeTakeFirst(),
+    );
+    const n = Number(result.numDeletedRows);
+    total += n;
+    if (n < slice) break;
+    if (pause) await pause();
+  }
+  // The hours wholly before the cutoff; the cutoff's own hour keeps its count until the next prune.
+  const hour = `${before.slice(0, 13)}:00:00.000Z`;
+  await transact((trx) => trx.deleteFrom('login_history_hours').where('hour', '<', hour).execute());
+  return total;
+}
+
 export function createLoginHistoryStore(s: Store, w: HistoryWrites): LoginHistoryStore {
   const { db, engine } = s;
 
@@ -240,28 +305,8 @@ export function createLoginHistoryStore(s: Store, w: HistoryWrites): LoginHistor
   return {
     async recordLogins(events) {
       if (events.length === 0) return;
-      const rows = events.map(toRow);
-      const perHour = new Map<string, { hour: string; result: string; logins: number }>();
-      for (const r of rows) {
-        const hour = `${r.at.slice(0, 13)}:00:00.000Z`;
-        const c = perHour.get(`${hour} ${r.result}`);
-        if (c) c.logins++;
-        else perHour.set(`${hour} ${r.result}`, { hour, result: r.result, logins: 1 });
-      }
-      await tallied(async (trx) => {
-        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-          // SQLite runs on this thread: between slices, logins answered from memory go out.
-          if (i > 0) await yieldToIo();
-          await trx.insertInto('login_history').values(rows.slice(i, i + INSERT_CHUNK)).execute();
-        }
-        for (const c of perHour.values()) {
-          await trx
-            .insertInto('login_history_hours')
-            .values(c)
-            .onConflict((oc) => oc.columns(['hour', 'result']).doUpdateSet((eb) => ({ logins: eb('login_history_hours.logins', '+', eb.ref('excluded.logins')) })))
-            .execute();
-        }
-      });
+      // SQLite runs on this thread: between statements, logins answered from memory go out.
+      await tallied((trx) => writeLoginRows(trx, events, yieldToIo));
     },
 
     async listLogins(query) {
@@ -320,23 +365,7 @@ export function createLoginHistoryStore(s: Store, w: HistoryWrites): LoginHistor
     async pruneLogins(before) {
       // In slices, letting other work in between: SQLite runs on this thread, and deleting a
       // day of a busy server's logins at once would hold every login's answer up meanwhile.
-      let total = 0;
-      for (;;) {
-        const result = await tallied((trx) =>
-          trx
-            .deleteFrom('login_history')
-            .where('id', 'in', (eb) => eb.selectFrom('login_history').select('id').where('at', '<', before).orderBy('at').limit(PRUNE_SLICE))
-            .executeTakeFirst(),
-        );
-        const n = Number(result.numDeletedRows);
-        total += n;
-        if (n < PRUNE_SLICE) break;
-        await yieldToIo();
-      }
-      // The hours wholly before the cutoff; the cutoff's own hour keeps its count until the next prune.
-      const hour = `${before.slice(0, 13)}:00:00.000Z`;
-      await tallied((trx) => trx.deleteFrom('login_history_hours').where('hour', '<', hour).execute());
-      return total;
+      return pruneLoginRows(tallied, before, PRUNE_SLICE, yieldToIo);
     },
   };
 }

@@ -15,6 +15,7 @@ import {
 } from 'kysely';
 import type { Engine } from './engine.js';
 import { openSqlite, sqliteErrorCode, type SqliteConnection } from './sqlite-binding.js';
+import type { WriteTurn } from './write-gate.js';
 
 /** How long a writer waits for another process (server vs CLI) to release the lock. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -51,26 +52,98 @@ function withStatementCache(db: SqliteConnection): SqliteDatabase {
   };
 }
 
+/** Statements that only read (for writes outside a transaction, which take the write lock). */
+const READER_SQL = /^\s*(select|with|pragma|values|explain)\b/i;
+
+function isWrite(q: CompiledQuery): boolean {
+  const kind = q.query.kind;
+  if (kind === 'SelectQueryNode') return false;
+  if (kind === 'RawNode') return !READER_SQL.test(q.sql);
+  return true;
+}
+
 /**
  * Kysely opens SQLite transactions with a plain (deferred) `begin`. A deferred transaction
  * that reads and then writes cannot wait for another process's write lock: SQLite returns
  * SQLITE_BUSY at once instead of using busy_timeout. Every store transaction checks then
  * writes, so take the write lock up front and let busy_timeout do its job.
+ *
+ * With a `turn` (write-gate.ts), every write (a transaction, or a single statement outside
+ * one) first waits for its turn against the history worker's connection in this process,
+ * without blocking the thread, so that SQLite's busy handler never sleeps on it for the worker.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #turn: WriteTurn | undefined;
+  /** Inside a transaction whose turn was taken at `begin` (Kysely serialises the one connection). */
+  #inTransaction = false;
+
+  constructor(config: SqliteDialectConfig, turn: WriteTurn | undefined) {
+    super(config);
+    this.#turn = turn;
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    const turn = this.#turn;
+    if (!turn) return connection;
+    return {
+      executeQuery: async <R>(q: CompiledQuery) => {
+        if (this.#inTransaction || !isWrite(q)) return connection.executeQuery<R>(q);
+        await turn.enter();
+        try {
+          return await connection.executeQuery<R>(q);
+        } finally {
+          turn.leave();
+        }
+      },
+      streamQuery: <R>(q: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(q, chunkSize),
+    };
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    await this.#turn?.enter();
+    this.#inTransaction = true;
+    try {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    } catch (err) {
+      this.#end();
+      throw err;
+    }
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.commitTransaction(connection);
+    } finally {
+      this.#end();
+    }
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } finally {
+      this.#end();
+    }
+  }
+
+  #end(): void {
+    if (!this.#inTransaction) return;
+    this.#inTransaction = false;
+    this.#turn?.leave();
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
-  constructor(config: SqliteDialectConfig) {
+  readonly #turn: WriteTurn | undefined;
+  constructor(config: SqliteDialectConfig, turn?: WriteTurn) {
     super(config);
     this.#config = config;
+    this.#turn = turn;
   }
   override createDriver(): SqliteDriver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new ImmediateSqliteDriver(this.#config, this.#turn);
   }
 }
 
@@ -86,7 +159,12 @@ function createPrivateFile(file: string): void {
   }
 }
 
-export function openSqliteEngine(file: string): Engine {
+export interface SqliteEngineOptions {
+  /** This connection's side of the write gate shared with the history worker (write-gate.ts). */
+  turn?: WriteTurn;
+}
+
+export function openSqliteEngine(file: string, opts: SqliteEngineOptions = {}): Engine {
   const resolved = path.resolve(file);
   createPrivateFile(resolved);
   const db = openSqlite(resolved);
@@ -108,7 +186,7 @@ export function openSqliteEngine(file: string): Engine {
   const version = db.prepare('SELECT data_version AS dv FROM pragma_data_version');
   return {
     flavour: 'sqlite',
-    dialect: new ImmediateSqliteDialect({ database: withStatementCache(db) }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(db) }, opts.turn),
     // Synchronous and outside Kysely: statements on this connection never interleave with it.
     changeVersion: () => String((version.all([])[0] as { dv: number | bigint }).dv),
     localChanges: () => Number((changes.all([])[0] as { tc: number | bigint }).tc),
