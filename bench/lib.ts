@@ -7,7 +7,7 @@
  * would take CPU from the two cores under test) and the event-loop probe is preloaded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initConfig } from '../src/config/init.js';
@@ -122,7 +122,12 @@ export interface BenchPostern {
 }
 
 /** `postern serve` on a fresh temporary folder, its directory filled by `setup`. */
-export async function startBenchPostern(opts: { env?: Record<string, string>; setup: (d: Directory, config: Config) => Promise<void> }): Promise<BenchPostern> {
+export async function startBenchPostern(opts: {
+  env?: Record<string, string>;
+  /** TOML appended to the generated configuration (e.g. a `[mail_proxy]` section), given the auth endpoint. */
+  extraToml?: (auth: { port: number; secretHeader: string; secret: string }) => string;
+  setup: (d: Directory, config: Config) => Promise<void>;
+}): Promise<BenchPostern> {
   const dir = makeTempDir('bench-postern');
   const port = await freePort();
   const configFile = join(dir, 'postern.toml');
@@ -134,6 +139,10 @@ export async function startBenchPostern(opts: { env?: Record<string, string>; se
     ...opts.env,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probe}`.trim(),
   };
+  if (opts.extraToml) {
+    const base = loadConfig(configFile, env);
+    appendFileSync(configFile, `\n${opts.extraToml({ port, secretHeader: base.auth.secret_header, secret: base.secret.toString('latin1') })}\n`);
+  }
   const config = loadConfig(configFile, env);
   const d = await openDirectory({ kind: 'sqlite', path: config.database.path });
   try {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- [--quick] [NAME...]]`: runs the benchmarks (all four, or the ones named)
+ * `npm run bench [-- [--quick] [NAME...]]`: runs the benchmarks (all five, or the ones named)
  * one after the other on this machine, prints one table with the ratios and targets, and writes
  * bench/results/<timestamp>.json and .md plus bench/results/latest.md. `--quick` shortens
  * every measurement (a smoke run; its figures are not the real ones).
@@ -16,6 +16,7 @@ import { benchArgon2 } from './argon2.js';
 import { benchAuthHttp } from './auth-http.js';
 import { benchDecisions } from './decisions.js';
 import { benchImap } from './imap.js';
+import { benchMailProxy } from './mail-proxy.js';
 import { fmt, sleep, watchOtherCpu, type BenchOptions, type BenchResult, type Row } from './lib.js';
 
 type Log = (s: string) => void;
@@ -37,6 +38,7 @@ const BENCHES: Bench[] = [
   { name: 'argon2', run: (o) => benchArgon2(o) },
   { name: 'decisions', run: (o, log) => benchDecisions(o, log) },
   { name: 'imap', run: (o) => benchImap(o), missing: needsDovecot },
+  { name: 'mail-proxy', run: (o) => benchMailProxy(o), missing: needsDovecot },
 ];
 
 const OTHER_CPU_NOTE = 0.1;

@@ -1,6 +1,6 @@
 /**
  * `postern serve`: runs the auth_http endpoint and, unless `admin.enabled = false`, the admin
- * console beside it. Without a configuration file it first creates
+ * console beside it, and with `mail_proxy.enabled` Postern's own mail proxy. Without a configuration file it first creates
  * one (as `postern init` would), so a fresh checkout starts on the embedded default: SQLite,
  * generated config and shared secret.
  */
@@ -10,7 +10,8 @@ import { loadConfig } from '../config/load.js';
 import { initConfig, nginxMailBlock } from '../config/init.js';
 import { createLogger } from '../log/logger.js';
 import { openRuntime } from '../app/runtime.js';
-import { createAuthServer } from '../server/auth-server.js';
+import { createAuthAnswer, createAuthServer } from '../server/auth-server.js';
+import { startMailProxy, type RunningMailProxy } from '../mailproxy/shell/index.js';
 import { vaultStartup } from '../app/vault-check.js';
 import { startConsole, type RunningConsole } from '../app/console.js';
 
@@ -74,6 +75,20 @@ export function registerServe(program: Command, deps: { configFile: () => string
           throw err;
         }
       }
+      let mailProxy: RunningMailProxy | null = null;
+      if (cfg.mail_proxy.enabled) {
+        try {
+          mailProxy = await startMailProxy(cfg, { log, answer: createAuthAnswer(cfg, rt, log) });
+        } catch (err) {
+          await Promise.all([server.close(), adminConsole?.close()]);
+          await rt.close();
+          log.flush();
+          throw err;
+        }
+        for (const l of mailProxy.listening) {
+          log.info({ event: 'mail-proxy-listening', protocol: l.protocol, tls: l.tls, address: l.address, port: l.port }, `the mail proxy serves ${l.protocol} on ${l.address}:${l.port}`);
+        }
+      }
       // Bans that ended a month ago are history nobody needs.
       await rt.directory.pruneBans(30 * 86400);
       const [domains, routes] = await Promise.all([rt.directory.listDomains(), rt.directory.listRoutes()]);
@@ -100,7 +115,7 @@ export function registerServe(program: Command, deps: { configFile: () => string
       const signal = await stopSignal;
       log.info({ event: 'stopping', signal }, 'stopping: finishing requests in flight');
       try {
-        await Promise.all([server.close(), adminConsole?.close()]);
+        await Promise.all([server.close(), adminConsole?.close(), mailProxy?.close()]);
       } finally {
         await rt.close();
         log.flush();

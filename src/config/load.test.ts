@@ -3,21 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './load.js';
+import { loadConfig } from './load.js';
+import { problems } from './test-support.js';
 import { InitRefused, initConfig, nginxMailBlock } from './init.js';
 
 function folder(): string {
   return mkdtempSync(join(tmpdir(), 'postern-config-'));
-}
-
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
 }
 
 test('init writes a valid config with a fresh 0600 secret and never overwrites', () => {

@@ -67,6 +67,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   cfg.database.path = resolve(base, cfg.database.path);
   if (cfg.auth.secret_file) cfg.auth.secret_file = resolve(base, cfg.auth.secret_file);
   for (const k of cfg.vault.keys) if (k.file !== undefined) k.file = resolve(base, k.file);
+  const mp = cfg.mail_proxy;
+  if (mp.tls_cert_file) mp.tls_cert_file = resolve(base, mp.tls_cert_file);
+  if (mp.tls_key_file) mp.tls_key_file = resolve(base, mp.tls_key_file);
+  for (const l of mp.listeners) if (l.backend_tls_ca_file) l.backend_tls_ca_file = resolve(base, l.backend_tls_ca_file);
   const secret = readSecret(cfg, env, problems);
   const keyring = readKeyring(cfg, env, problems);
   if (problems.length > 0 || !secret || keyring === undefined) throw new ConfigError(file, problems);
@@ -116,9 +120,9 @@ function readSecret(cfg: ConfigFile, env: NodeJS.ProcessEnv, problems: string[])
 /** POSTERN_<SECTION>_<KEY>=value overrides `[section] key`; the type follows the default's type. */
 function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: string[]): void {
   const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
-  const optionalKeys: Record<string, string[]> = { auth: ['secret_file'] };
-  // A list of tables has no comma-separated form; each key's bytes may come from POSTERN_KEY_<ID>.
-  const tableOnly: Record<string, string[]> = { vault: ['keys'] };
+  const optionalKeys: Record<string, string[]> = { auth: ['secret_file'], mail_proxy: ['tls_cert_file', 'tls_key_file'] };
+  // A list of tables (or a table) has no comma-separated form; each key's bytes may come from POSTERN_KEY_<ID>.
+  const tableOnly: Record<string, string[]> = { vault: ['keys'], mail_proxy: ['listeners', 'auth_http_headers'] };
   for (const [section, keys] of Object.entries(defaults)) {
     const names = [...Object.keys(keys), ...(optionalKeys[section] ?? [])].filter((k) => !(tableOnly[section] ?? []).includes(k));
     for (const key of names) {

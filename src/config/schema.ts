@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isValidNetwork } from '../net/cidr.js';
 import { KEY_STATES } from '../vault/index.js';
 import { normalisePrefix, parsePublicUrl, parseTrustedProxies } from '../http/index.js';
+import { mailProxySchema } from './mail-proxy.js';
 
 const network = z.string().refine(isValidNetwork, { message: 'not an IP address or CIDR network' });
 const port = z.number().int().min(1).max(65535);
@@ -272,6 +273,8 @@ export const configSchema = z
       })
       .strict()
       .default({ level: 'info' }),
+    /** Postern's own IMAP/POP3/SMTP proxy (src/config/mail-proxy.ts). */
+    mail_proxy: mailProxySchema,
   })
   .strict();
 

@@ -40,6 +40,7 @@ export interface AuthServer {
 export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthServer {
   const peers = parseNetworks(cfg.auth.allowed_networks);
   const secretMatches = secretChecker(cfg.secret);
+  const answer = createAuthAnswer(cfg, rt, log);
   const sockets = new Set<net.Socket>();
   let inFlight = 0;
 
@@ -91,10 +92,54 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
       log.warn({ event: 'refused', reason: 'bad-secret', peer, header: cfg.auth.secret_header }, 'auth request without the right shared secret');
       return void socket.end(forbiddenReply());
     }
-    await answer(socket, head.value, mxOnly);
+    await answer(head.value, mxOnly, (reply) => socket.end(reply));
   }
 
-  async function answer(socket: net.Socket, head: RawHead, mxOnly: boolean): Promise<void> {
+  async function readiness(): Promise<Buffer> {
+    try {
+      await Promise.race([
+        rt.directory.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS).unref()),
+      ]);
+      return simpleReply(200, 'OK', 'ready\n');
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'not ready: the directory does not answer');
+      return simpleReply(503, 'Service Unavailable', 'directory unavailable\n');
+    }
+  }
+
+  return {
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: cfg.listen.host, port: cfg.listen.port, backlog: 1024 }, () => {
+          server.off('error', reject);
+          resolve(server.address() as net.AddressInfo);
+        });
+      }),
+    close: async (graceMs = 5000) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const deadline = Date.now() + graceMs;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
+/**
+ * What the endpoint does once a request head arrived from an allowed caller: parse it, decide
+ * within auth.decision_timeout_ms, hand the reply bytes to `send`, then log the decision, record
+ * it in the history, upgrade the hash and note an app password's use. Shared by the socket
+ * listener and the mail proxy's in-process auth path (src/mailproxy/shell/auth-in-process.ts),
+ * so both answer the same bytes. `mxOnly`: the request came for inbound mail (`<path>/mx`).
+ */
+export type AuthAnswer = (head: RawHead, mxOnly: boolean, send: (reply: Buffer) => void) => Promise<void>;
+
+export function createAuthAnswer(cfg: Config, rt: Runtime, log: Logger): AuthAnswer {
+  return answer;
+
+  async function answer(head: RawHead, mxOnly: boolean, send: (reply: Buffer) => void): Promise<void> {
     const started = process.hrtime.bigint();
     let outcome: Outcome;
     let req: AuthRequest | undefined;
@@ -117,7 +162,7 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
       log.error({ fallback, reason: outcome.reason }, 'reply could not be encoded; answered a temporary failure');
       outcome = { ...outcome, decision: refusal('temporary', protocol), reason: 'reply-invalid' };
     }
-    socket.end(bytes);
+    send(bytes);
     logDecision(head, req, protocol, outcome, started);
     if (outcome.verified && cfg.passwords.upgrade_on_login) void upgradeHash(rt, outcome.verified, log);
     if (outcome.appPasswordId !== undefined && outcome.decision.kind === 'ok') rt.appPasswordUsed(outcome.appPasswordId);
@@ -180,37 +225,6 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
       appPassword: outcome.appPassword ?? null,
     });
   }
-
-  async function readiness(): Promise<Buffer> {
-    try {
-      await Promise.race([
-        rt.directory.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS).unref()),
-      ]);
-      return simpleReply(200, 'OK', 'ready\n');
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'not ready: the directory does not answer');
-      return simpleReply(503, 'Service Unavailable', 'directory unavailable\n');
-    }
-  }
-
-  return {
-    listen: () =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: cfg.listen.host, port: cfg.listen.port, backlog: 1024 }, () => {
-          server.off('error', reject);
-          resolve(server.address() as net.AddressInfo);
-        });
-      }),
-    close: async (graceMs = 5000) => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const deadline = Date.now() + graceMs;
-      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-  };
 }
 
 /** The protocol for shaping a failure even when the request did not parse (SMTP needs a code). */

@@ -2,7 +2,7 @@
 // Starts Debian's Dovecot 2.3 (imapd + pop3d) from its own temporary folder with a
 // standalone config (`dovecot -F -c DIR/dovecot.conf`; no include of /etc/dovecot), so the
 // spawned process is the master. IMAP and POP3 listen on 127.0.0.1 at free ports chosen at
-// run time, TLS listeners are off (port 0), plaintext auth is allowed (nginx speaks clear
+// run time, TLS is off unless `ssl` gives a certificate, plaintext auth is allowed (nginx speaks clear
 // text on loopback), the anvil auth penalty is off, and mail is stored as maildir under
 // DIR/mail/<user>, owned by nobody:nogroup. Users live in a passwd-file.
 //
@@ -47,6 +47,11 @@ export interface DovecotOptions {
   debug?: boolean;
   /** auth_failure_delay (Dovecot's default is 2 secs); default '0' to keep tests fast. */
   authFailureDelay?: string;
+  /**
+   * TLS: STARTTLS (and STLS) on the usual listeners with this certificate and key (PEM paths),
+   * plus implicit-TLS listeners (imaps, pop3s) at free ports. Default: no TLS at all.
+   */
+  ssl?: { cert: string; key: string };
   /** Raw lines appended to dovecot.conf. */
   extra?: string[];
   startTimeoutMs?: number;
@@ -57,7 +62,8 @@ export interface DovecotHandle {
   dir: string;
   /** Master pid (the spawned `dovecot -F`). */
   pid: number;
-  ports: { imap: number; pop3: number };
+  /** imaps/pop3s are 0 unless `ssl` was given. */
+  ports: { imap: number; pop3: number; imaps: number; pop3s: number };
   confPath: string;
   /** Contents of DIR/dovecot.log. */
   log(): string;
@@ -122,10 +128,14 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
 
   let imapPort = 0;
   let pop3Port = 0;
+  let imapsPort = 0;
+  let pop3sPort = 0;
   try {
-    const [a, b] = await freePorts(2);
+    const [a, b, c, d] = await freePorts(4);
     imapPort = protocols.includes('imap') ? (opts.imapPort ?? (a as number)) : 0;
     pop3Port = protocols.includes('pop3') ? (opts.pop3Port ?? (b as number)) : 0;
+    imapsPort = opts.ssl && protocols.includes('imap') ? (c as number) : 0;
+    pop3sPort = opts.ssl && protocols.includes('pop3') ? (d as number) : 0;
     mkdirSync(stateDir);
     mkdirSync(mailRoot);
     chownSync(mailRoot, NOBODY_UID, NOGROUP_GID);
@@ -162,7 +172,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
       `debug_log_path = ${logPath}`,
       `listen = ${LOOPBACK}`,
       `protocols = ${protocols.join(' ')}`,
-      `ssl = no`,
+      ...(opts.ssl ? [`ssl = yes`, `ssl_cert = <${opts.ssl.cert}`, `ssl_key = <${opts.ssl.key}`] : [`ssl = no`]),
       `disable_plaintext_auth = no`,
       `auth_mechanisms = plain login`,
       `auth_username_format = %u`,
@@ -204,7 +214,8 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
       `    port = ${imapPort}`,
       `  }`,
       `  inet_listener imaps {`,
-      `    port = 0`,
+      `    address = ${LOOPBACK}`,
+      `    port = ${imapsPort}`,
       `  }`,
       `}`,
       `service pop3-login {`,
@@ -213,7 +224,8 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
       `    port = ${pop3Port}`,
       `  }`,
       `  inet_listener pop3s {`,
-      `    port = 0`,
+      `    address = ${LOOPBACK}`,
+      `    port = ${pop3sPort}`,
       `  }`,
       `}`,
       `service submission-login {`,
@@ -255,7 +267,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
   const pid = await waitUntilReady(child, {
     caller: 'startDovecot',
     pidPath,
-    ports: [imapPort, pop3Port].filter((p) => p > 0),
+    ports: [imapPort, pop3Port, imapsPort, pop3sPort].filter((p) => p > 0),
     timeoutMs,
     diagnostics,
   });
@@ -281,7 +293,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
   return {
     dir,
     pid,
-    ports: { imap: imapPort, pop3: pop3Port },
+    ports: { imap: imapPort, pop3: pop3Port, imaps: imapsPort, pop3s: pop3sPort },
     confPath,
     log,
     maildir,

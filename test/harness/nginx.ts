@@ -72,6 +72,8 @@ export interface NginxOptions {
   mailExtra?: string[];
   /** Raw directives for the main (top-level) context. */
   mainExtra?: string[];
+  /** `worker_connections` (default 512); raise `worker_rlimit_nofile` in mainExtra to match. */
+  workerConnections?: number;
   /** error_log level; default 'info' (shows 'client login failed' lines). */
   errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error';
   /** Readiness deadline; default 10000 ms. */
@@ -197,7 +199,7 @@ export async function startNginx(opts: NginxOptions): Promise<NginxHandle> {
     // QUIT waits for open connections; mail sessions keep timers, so cap the wait.
     conf.push('worker_shutdown_timeout 1s;');
     for (const e of opts.mainExtra ?? []) conf.push(directive(e));
-    conf.push('events { worker_connections 512; }');
+    conf.push(`events { worker_connections ${opts.workerConnections ?? 512}; }`);
 
     if (opts.staticAuth && staticAuthPort !== undefined) {
       const tmp = join(dir, 'http-tmp');

@@ -4,6 +4,7 @@
  * command, as an operator runs it). Its JSON log lines are collected for assertions.
  */
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initConfig } from '../../src/config/init.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
@@ -58,11 +59,11 @@ export interface PosternProcess {
 }
 
 /**
- * Starts `postern <args>` and waits until `port` accepts connections. Unless the caller's env
+ * Starts `postern <args>` and waits until `port` (and `morePorts`) accept connections. Unless the caller's env
  * chooses one, the admin console gets a free port (POSTERN_ADMIN_PORT), so tests running side
  * by side never compete for the configured one.
  */
-export async function spawnPostern(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; port: number }): Promise<PosternProcess> {
+export async function spawnPostern(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; port: number; morePorts?: number[] }): Promise<PosternProcess> {
   const env = opts.env.POSTERN_ADMIN_PORT === undefined ? { ...opts.env, POSTERN_ADMIN_PORT: String(await freePort()) } : opts.env;
   const spawned = spawn(process.execPath, [posternBin, ...args], { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const child = superviseChild(spawned, { name: 'postern', stopSignals: [['SIGTERM', 5000]] });
@@ -80,7 +81,7 @@ export async function spawnPostern(args: string[], opts: { env: NodeJS.ProcessEn
       }
     }
   });
-  const pid = await waitUntilReady(child, { caller: 'spawnPostern', ports: [opts.port], timeoutMs: 15_000, diagnostics: child.output });
+  const pid = await waitUntilReady(child, { caller: 'spawnPostern', ports: [opts.port, ...(opts.morePorts ?? [])], timeoutMs: 15_000, diagnostics: child.output });
   const exited = child.exited.then((e) => e.code);
   return {
     pid,
@@ -94,13 +95,43 @@ export async function spawnPostern(args: string[], opts: { env: NodeJS.ProcessEn
   };
 }
 
-export async function startPostern(opts: { env?: Record<string, string>; setup?: (dir: DirectoryWithBans) => Promise<void> } = {}): Promise<PosternHandle> {
+/** What a `[mail_proxy]` section may need to point at the auth endpoint over HTTP. */
+export interface MailProxyContext {
+  /** `127.0.0.1:PORT/auth`, for `auth_http`. */
+  authUrl: string;
+  /** For `auth_http_headers`. */
+  secretHeader: string;
+  secret: string;
+  /** The temporary folder holding the configuration (for files next to it). */
+  dir: string;
+}
+
+export interface StartPosternOptions {
+  env?: Record<string, string>;
+  setup?: (dir: DirectoryWithBans) => Promise<void>;
+  /**
+   * A `[mail_proxy]` section (and its `[[mail_proxy.listeners]]`) appended to the generated
+   * configuration. With `enabled = true`, start-up waits until every listener with a fixed port
+   * accepts connections.
+   */
+  mailProxy?: string | ((ctx: MailProxyContext) => string);
+}
+
+export async function startPostern(opts: StartPosternOptions = {}): Promise<PosternHandle> {
   const dir = makeTempDir('postern');
   const [port, adminPort] = (await freePorts(2)) as [number, number];
   const configFile = join(dir, 'postern.toml');
   initConfig(configFile, { port, adminPort });
   const env = { ...process.env, POSTERN_LOG_LEVEL: 'debug', POSTERN_ADMIN_PORT: String(adminPort), ...opts.env };
-  const config = loadConfig(configFile, env);
+  let config = loadConfig(configFile, env);
+  const authUrl = `127.0.0.1:${port}${config.listen.path}`;
+  if (opts.mailProxy !== undefined) {
+    const ctx: MailProxyContext = { authUrl, secretHeader: config.auth.secret_header, secret: config.secret.toString('latin1'), dir };
+    appendFileSync(configFile, `\n${typeof opts.mailProxy === 'function' ? opts.mailProxy(ctx) : opts.mailProxy}\n`);
+    config = loadConfig(configFile, env);
+  }
+  const mp = config.mail_proxy;
+  const mailPorts = mp.enabled ? mp.listeners.map((l) => l.port).filter((p) => p > 0) : [];
   if (opts.setup) {
     const d = await openDirectory({ kind: 'sqlite', path: config.database.path });
     try {
@@ -109,7 +140,7 @@ export async function startPostern(opts: { env?: Record<string, string>; setup?:
       await d.close();
     }
   }
-  const proc = await spawnPostern(['serve', '-c', configFile], { env, port });
+  const proc = await spawnPostern(['serve', '-c', configFile], { env, port, morePorts: mailPorts });
   let stopped = false;
   return {
     dir,
@@ -117,7 +148,7 @@ export async function startPostern(opts: { env?: Record<string, string>; setup?:
     config,
     port,
     adminPort,
-    authUrl: `127.0.0.1:${port}${config.listen.path}`,
+    authUrl,
     secret: config.secret.toString('latin1'),
     pid: proc.pid,
     logs: proc.logs,

@@ -6,6 +6,17 @@
  * not). A bad line is skipped up to its LF and reported; when it ended in a non-synchronizing
  * literal the bytes that follow cannot be framed, so the session must close, as nginx does.
  * Everything is bytes: a literal may carry any octet, CR and LF included.
+ *
+ * nginx reads a command into its `imap_client_buffer` and ends the session with "client sent too
+ * long command" when the buffer is full before the command ends. Here the bound applies to each
+ * command, from its tag to its last LF, literals included (or to each SASL line), CRLF included,
+ * whatever TCP's split: the rule of the POP3 and SMTP readers (../line-buffer.ts). A literal that
+ * cannot fit is refused when announced, before its `+ OK`.
+ *
+ * `push` stops after anything that may start an auth request (LOGIN, AUTHENTICATE, a SASL line):
+ * the session pauses there, and what follows must stay raw in `pending()`, since on success it
+ * is pipelined to the backend unparsed (§3.5). The session calls `push` again (with no bytes) to
+ * go on with what is buffered.
  */
 
 export const IMAP_COMMANDS = ['NOOP', 'LOGIN', 'LOGOUT', 'STARTTLS', 'CAPABILITY', 'AUTHENTICATE'] as const;
@@ -19,10 +30,15 @@ export type ImapInput =
   | { kind: 'invalid'; tag: string | null; quit: boolean }
   /** A SASL response line (after expectLine), without its CRLF. */
   | { kind: 'line'; line: Buffer }
-  /** The command outgrew the buffer (nginx: "client sent too long command"): close. */
-  | { kind: 'too-long' };
+  /**
+   * The command outgrew the buffer (nginx: "client sent too long command"): nginx answers
+   * `<tag> BAD invalid command` (`* ` when no tag was read yet) and closes. In a SASL exchange
+   * the tag is the AUTHENTICATE command's, which only the session knows: then `tag` is null.
+   */
+  | { kind: 'too-long'; tag: string | null };
 
 const MAX_TAG = 32;
+const TAG = /^[A-Za-z0-9._-]+$/;
 const MAX_ARGS = 3;
 /** nginx's imap_client_buffer default (one page). A literal counts towards it, as in nginx. */
 export const DEFAULT_IMAP_BUFFER = 4096;
@@ -36,17 +52,36 @@ export interface ImapCommandReader {
   expectLine(): void;
 }
 
+function isTag(tag: string): boolean {
+  return tag.length > 0 && tag.length <= MAX_TAG && TAG.test(tag);
+}
+
 export function imapCommandReader(maxBytes = DEFAULT_IMAP_BUFFER): ImapCommandReader {
   let buf = Buffer.alloc(0);
   // Where parsing resumes in `buf`; a command cut short (by a literal, or an incomplete line) waits in `partial`.
   let pos = 0;
+  /** Where the command (or SASL line) being read began in `buf`: the buffer limit counts from here. */
+  let start = 0;
   let partial: { tag: string; name: ImapCommandName; args: Buffer[]; literal: number | null } | null = null;
   let lineMode = false;
+
+  /** Past the buffer: everything held is dropped, the session closes. */
+  function tooLong(tag: string | null): ImapInput {
+    buf = Buffer.alloc(0);
+    pos = start = 0;
+    partial = null;
+    lineMode = false;
+    return { kind: 'too-long', tag };
+  }
+
+  /** Whether the command ending with the LF at `lf` outgrew the buffer. */
+  const overLimit = (lf: number): boolean => lf + 1 - start > maxBytes;
 
   function invalid(tag: string | null): ImapInput | null {
     // Skip to the end of the line; a line ending in `{n+}` means unframeable data follows.
     const lf = buf.indexOf(0x0a, pos);
     if (lf < 0) return null;
+    if (overLimit(lf)) return tooLong(tag);
     const line = buf.subarray(pos, lf).toString('latin1').replace(/\r$/, '');
     pos = lf + 1;
     partial = null;
@@ -56,8 +91,10 @@ export function imapCommandReader(maxBytes = DEFAULT_IMAP_BUFFER): ImapCommandRe
   /** Parses from `pos`; null: need more bytes. */
   function next(): ImapInput | null {
     if (lineMode) {
+      start = pos;
       const lf = buf.indexOf(0x0a, pos);
       if (lf < 0) return null;
+      if (overLimit(lf)) return tooLong(null);
       const line = Buffer.from(buf.subarray(pos, lf > pos && buf[lf - 1] === 0x0d ? lf - 1 : lf));
       pos = lf + 1;
       lineMode = false;
@@ -72,12 +109,13 @@ export function imapCommandReader(maxBytes = DEFAULT_IMAP_BUFFER): ImapCommandRe
       partial.literal = null;
       return rest(partial);
     }
+    start = pos;
     const lineEnd = buf.indexOf(0x0a, pos);
     const sp = buf.indexOf(0x20, pos);
     const tagEnd = sp >= 0 && (lineEnd < 0 || sp < lineEnd) ? sp : -1;
     if (tagEnd < 0) return lineEnd < 0 ? null : invalid(null);
     const tag = buf.toString('latin1', pos, tagEnd);
-    if (tag.length === 0 || tag.length > MAX_TAG || !/^[A-Za-z0-9._-]+$/.test(tag)) return invalid(null);
+    if (!isTag(tag)) return invalid(null);
     if (lineEnd < 0) return null;
     let i = tagEnd;
     while (buf[i] === 0x20) i++;
@@ -124,8 +162,9 @@ export function imapCommandReader(maxBytes = DEFAULT_IMAP_BUFFER): ImapCommandRe
         const m = /^\{(\d{1,9})(\+?)\}\r?$/.exec(buf.toString('latin1', i, lineEnd));
         if (!m) return invalid(cmd.tag);
         cmd.literal = Number(m[1]);
+        // The literal and at least the LF after it must fit too.
+        if (overLimit(lineEnd + cmd.literal + 1)) return tooLong(cmd.tag);
         pos = lineEnd + 1;
-        if (cmd.literal > maxBytes) return { kind: 'too-long' };
         return m[2] === '+' ? next() : { kind: 'continue' };
       }
       let k = i;
@@ -133,34 +172,43 @@ export function imapCommandReader(maxBytes = DEFAULT_IMAP_BUFFER): ImapCommandRe
       cmd.args.push(Buffer.from(buf.subarray(i, k)));
       i = k;
     }
+    if (overLimit(lineEnd)) return tooLong(cmd.tag);
     pos = lineEnd + 1;
     partial = null;
     return { kind: 'command', tag: cmd.tag, name: cmd.name, args: cmd.args };
   }
 
+  /** The tag nginx has stored for the unfinished command (set once the space after a valid tag is read). */
+  function tagOf(): string | null {
+    if (partial) return partial.tag;
+    if (lineMode) return null;
+    const sp = buf.indexOf(0x20, start);
+    const tag = sp < 0 ? '' : buf.toString('latin1', start, sp);
+    return isTag(tag) ? tag : null;
+  }
+
   return {
     push(bytes) {
-      buf = buf.length === pos ? Buffer.from(bytes) : Buffer.concat([buf.subarray(pos), bytes]);
-      pos = 0;
+      // Keep the unfinished command's consumed part (its literals) for the limit.
+      const from = partial ? start : pos;
+      buf = buf.length === from ? Buffer.from(bytes) : Buffer.concat([buf.subarray(from), bytes]);
+      pos -= from;
+      start = partial ? start - from : pos;
       const out: ImapInput[] = [];
       for (;;) {
-        const start = pos;
         const got = next();
         if (got === null) {
           // Nothing complete: bounded like nginx's buffer.
-          if (buf.length - start > maxBytes) {
-            out.push({ kind: 'too-long' });
-            buf = Buffer.alloc(0);
-            pos = 0;
-          }
+          if (buf.length - start >= maxBytes) out.push(tooLong(tagOf()));
           return out;
         }
         out.push(got);
         if (got.kind === 'too-long' || (got.kind === 'invalid' && got.quit)) return out;
         // A synchronizing literal: the client sends its data only after our `+ OK`.
         if (got.kind === 'continue') return out;
-        // After AUTHENTICATE the session decides whether a SASL line follows: it calls expectLine.
-        if (got.kind === 'command' && got.name === 'AUTHENTICATE') return out;
+        // After AUTHENTICATE the session decides whether a SASL line follows (it calls expectLine);
+        // after LOGIN or a SASL line it may ask the auth server, and the rest must stay raw.
+        if (got.kind === 'line' || (got.kind === 'command' && (got.name === 'AUTHENTICATE' || got.name === 'LOGIN'))) return out;
       }
     },
     pending: () => buf.subarray(pos),
