@@ -50,7 +50,7 @@ export function openHistory(
   opts: { now?: () => number; timers?: Timers; inline?: boolean } = {},
 ): LoginHistory {
   const { inline, ...clock } = opts;
-  const writer = inline || process.env.TMP_HISTORY_INLINE === '1' ? null : (store.openHistoryWriter?.() ?? null);
+  const writer = inline ? null : (store.openHistoryWriter?.() ?? null);
   const target = writer ?? store;
   const recorder = settings.enabled ? createLoginRecorder({ write: (events) => target.recordLogins(events), log, ...clock }) : null;
   const retention = startRetention({ prune: (before) => target.pruneLogins(before), retentionDays: settings.retentionDays, log, ...clock });
