@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   CompiledQuery,
+  type QueryResult,
   SqliteDialect,
   SqliteDriver,
   type DatabaseConnection,
@@ -86,16 +87,17 @@ class ImmediateSqliteDriver extends SqliteDriver {
     const connection = await super.acquireConnection();
     const turn = this.#turn;
     if (!turn) return connection;
+    const gated = async <R>(q: CompiledQuery): Promise<QueryResult<R>> => {
+      await turn.enter();
+      try {
+        return await connection.executeQuery<R>(q);
+      } finally {
+        turn.leave();
+      }
+    };
     return {
-      executeQuery: async <R>(q: CompiledQuery) => {
-        if (this.#inTransaction || !isWrite(q)) return connection.executeQuery<R>(q);
-        await turn.enter();
-        try {
-          return await connection.executeQuery<R>(q);
-        } finally {
-          turn.leave();
-        }
-      },
+      // Reads (the auth path's) go straight through, without an extra async frame.
+      executeQuery: <R>(q: CompiledQuery) => (this.#inTransaction || !isWrite(q) ? connection.executeQuery<R>(q) : gated<R>(q)),
       streamQuery: <R>(q: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(q, chunkSize),
     };
   }

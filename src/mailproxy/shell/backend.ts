@@ -94,49 +94,37 @@ export function loginToBackend(target: BackendTarget, client: ClientEndpoints, o
       }
     }
 
+    /** What both dialogues' steps share (write, read on, fail); false when reading stops here. */
+    function sharedStep(step: Extract<StarttlsStep | BackendStep, { kind: 'send' | 'more' | 'refused' }>): boolean {
+      if (step.kind === 'send') socket.write(step.bytes);
+      if (step.kind !== 'refused') return true;
+      fail(step.detail, step.line);
+      return false;
+    }
+
     /** One STARTTLS step; false when reading stops here. */
     function starttlsLine(step: StarttlsStep): boolean {
-      switch (step.kind) {
-        case 'send':
-          socket.write(step.bytes);
-          return true;
-        case 'more':
-          return true;
-        case 'refused':
-          fail(step.detail, step.line);
-          return false;
-        case 'handshake':
-          // Bytes after the go-ahead would be read as if they came over TLS (the STARTTLS injection).
-          if (lines.rest().length > 0) {
-            fail('bytes after the STARTTLS reply, before the handshake');
-            return false;
-          }
-          raw.off('data', onData);
-          phase = 'login';
-          upgrade(step.greeting);
-          return false;
+      if (step.kind !== 'handshake') return sharedStep(step);
+      // Bytes after the go-ahead would be read as if they came over TLS (the STARTTLS injection).
+      if (lines.rest().length > 0) {
+        fail('bytes after the STARTTLS reply, before the handshake');
+        return false;
       }
+      raw.off('data', onData);
+      phase = 'login';
+      upgrade(step.greeting);
+      return false;
     }
 
     /** One login dialogue step; false when reading stops here. */
     function loginLine(line: Buffer): boolean {
       const step: BackendStep = target.dialogue.onLine(line);
-      switch (step.kind) {
-        case 'send':
-          socket.write(step.bytes);
-          return true;
-        case 'more':
-          return true;
-        case 'refused':
-          fail(step.detail, step.line);
-          return false;
-        case 'done':
-          // Paused before the listener goes, so nothing the backend sends next is lost before the pipe.
-          socket.pause();
-          socket.off('data', onData);
-          settle({ kind: 'ready', socket, toClient: Buffer.concat([step.toClient, lines.rest()]) });
-          return false;
-      }
+      if (step.kind !== 'done') return sharedStep(step);
+      // Paused before the listener goes, so nothing the backend sends next is lost before the pipe.
+      socket.pause();
+      socket.off('data', onData);
+      settle({ kind: 'ready', socket, toClient: Buffer.concat([step.toClient, lines.rest()]) });
+      return false;
     }
 
     /** TLS over the connection, verified; then the greeting kept from before STARTTLS, if any. */
