@@ -131,7 +131,9 @@ export async function startBenchPostern(opts: {
   const dir = makeTempDir('bench-postern');
   const port = await freePort();
   const configFile = join(dir, 'postern.toml');
-  initConfig(configFile, { port });
+  // A port of its own for the admin console: the default (the next one) is often the next free
+  // port a benchmark picked for something else (the mail proxy's listeners).
+  initConfig(configFile, { port, adminPort: await freePort() });
   const probe = pathToFileURL(join(here, 'eld-probe.js')).href;
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/install-test-deps.sh
 # Installs the Debian packages Postern's end-to-end tests need (real nginx mail proxy,
-# Dovecot, swaks, curl, openssl, python3) on a fresh Debian 12 machine. Idempotent: only
+# Dovecot, swaks, curl, openssl, python3, dnsmasq as a DNS server) on a fresh Debian 12 machine. Idempotent: only
 # missing packages are installed, and `apt-get update` runs only when something is missing.
 # The postinst scripts of nginx and dovecot-core would start the system services on
 # 0.0.0.0; a /usr/sbin/policy-rc.d containing `exit 101` prevents that while installing.
@@ -21,6 +21,7 @@ PACKAGES=(
   python3
   ca-certificates
   chromium
+  dnsmasq-base
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -205,6 +205,19 @@ test('§2.2 IMAP/POP3 need a password: the session\'s, or Auth-Pass (even empty)
   assert.equal(okOf(read(OK, ctx('smtp', { password: undefined }))).password, undefined);
 });
 
+test('a bearer attempt (Postern\'s addition) succeeds without Auth-Pass: no password, the token goes on; with one, a password login', () => {
+  for (const protocol of ['imap', 'pop3', 'smtp'] as const) {
+    const bearer = ctx(protocol, { password: undefined, bearer: true });
+    const passThrough = okOf(read([...OK, 'Auth-User: alice@example.com'], bearer));
+    assert.equal(passThrough.password, undefined, protocol);
+    assert.equal(passThrough.login.toString(), 'alice@example.com');
+    assert.equal(okOf(read([...OK, 'Auth-Pass: master secret'], bearer)).password?.toString(), 'master secret', protocol);
+  }
+  // Failures, WAIT and the other checks are nginx's as for any method.
+  assert.equal(errorOf(read(['Auth-Status: OK', 'Auth-Server: localhost', 'Auth-Port: 143'], ctx('imap', { password: undefined, bearer: true }))).code, 'bad-server');
+  assert.equal(failOf(read(['Auth-Status: Invalid token'], ctx('imap', { password: undefined, bearer: true }))).message.toString(), 'Invalid token');
+});
+
 test('§1.6 the server/port check comes before the password check, which comes before address parsing', () => {
   assert.equal(errorOf(read(['Auth-Status: OK', 'Auth-Server: localhost'], ctx('imap', { password: undefined }))).code, 'no-server-or-port');
   assert.equal(errorOf(read(['Auth-Status: OK', 'Auth-Server: localhost', 'Auth-Port: 0'], ctx('imap', { password: undefined }))).code, 'no-password');

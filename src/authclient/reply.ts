@@ -14,6 +14,13 @@ export interface ReplyContext {
   login: Uint8Array;
   /** `s->passwd` after the request was built (EncodedRequest.sessionPass); `undefined` is nginx's NULL. */
   password: Uint8Array | undefined;
+  /**
+   * The attempt was OAUTHBEARER or XOAUTH2 (Postern's additions, src/sasl/oauthbearer.ts). Its
+   * success needs no `Auth-Pass` in IMAP and POP3 either: without one the proxy passes the
+   * client's token on to the backend; with one it logs in with Auth-User/Auth-Pass as usual.
+   * Every other method keeps nginx's rule (§2.2).
+   */
+  bearer?: boolean;
   /** The auth server's name for log lines, as nginx's `ctx->peer.name` (e.g. `127.0.0.1:9000`). */
   peer: string;
   /**
@@ -42,7 +49,11 @@ export type AuthReplyErrorCode =
  * EXTERNAL (which sets no password) or SMTP `none` (1.22 keeps stale credentials) is built from them.
  */
 export type AuthReply =
-  /** Proxy to `server:port` and log in there with `login`/`password` (§2.3 step 3, §3). */
+  /**
+   * Proxy to `server:port` and log in there with `login`/`password` (§2.3 step 3, §3). No
+   * `password`: SMTP (XCLIENT, or no login at all), or a bearer attempt (ReplyContext.bearer)
+   * whose client token goes on to the backend.
+   */
   | { kind: 'ok'; server: string; family: 4 | 6; port: number; login: Buffer; password: Buffer | undefined }
   /**
    * Show the failure line (failureLine) after `waitSeconds`, then let the client try again; with
@@ -161,7 +172,7 @@ function decide(headers: ReplyHeader[], ctx: ReplyContext): AuthReply {
   if (!addr?.length || !port?.length) {
     return { kind: 'error', code: 'no-server-or-port', log: `auth http server ${ctx.peer} did not send server or port` };
   }
-  if (password === undefined && ctx.protocol !== 'smtp') {
+  if (password === undefined && ctx.protocol !== 'smtp' && !ctx.bearer) {
     return { kind: 'error', code: 'no-password', log: `auth http server ${ctx.peer} did not send password` };
   }
   const ip = parseNginxAddr(addr);

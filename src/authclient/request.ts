@@ -7,7 +7,7 @@
 import { escapeMailAuth } from '../authhttp/index.js';
 import { hasLineBreak } from '../authhttp/bytes.js';
 import type { ParseResult } from '../authhttp/index.js';
-import type { AuthHttpTarget, AuthMethod, EncodedRequest, EncodeOptions, LoginAttempt } from './types.js';
+import { isBearerMethod, type AuthHttpTarget, type AuthMethod, type EncodedRequest, type EncodeOptions, type LoginAttempt } from './types.js';
 
 export type RequestEncodeErrorCode = 'line-break' | 'bad-number';
 
@@ -95,8 +95,7 @@ export function encodeAuthRequest(
 
   // The session loses its password once Auth-Salt is written (`s->passwd.data = NULL`, §2.2).
   // A bearer token is no backend password either (src/sasl/oauthbearer.ts).
-  const bearer = attempt.method === 'oauthbearer' || attempt.method === 'xoauth2';
-  const sessionPass = saltSent || bearer || attempt.pass === undefined ? undefined : Buffer.from(attempt.pass);
+  const sessionPass = saltSent || isBearerMethod(attempt.method) || attempt.pass === undefined ? undefined : Buffer.from(attempt.pass);
   return { ok: true, value: { bytes: Buffer.concat(out), sessionPass } };
 }
 

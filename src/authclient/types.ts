@@ -14,6 +14,11 @@ export type { ClientTls, Method, Protocol } from '../authhttp/index.js';
  */
 export type AuthMethod = Method | 'oauthbearer' | 'xoauth2';
 
+/** Whether `method` (an Auth-Method value, a SASL mechanism or an `auth` setting) is one of Postern's bearer-token methods. */
+export function isBearerMethod(method: string): method is 'oauthbearer' | 'xoauth2' {
+  return method === 'oauthbearer' || method === 'xoauth2';
+}
+
 /** Where the request goes, as parsed from the `auth_http` URL (url.ts) plus `auth_http_header`. */
 export interface AuthHttpTarget {
   /** The request-target: the URL's path and query byte for byte, `/` when it has none (§1.2). */

@@ -38,15 +38,38 @@ test('a verified password is good until the TTL, and only for the same mailbox a
   const { cache, store, advance } = setup();
   const fp = cache.fingerprint('alice@example.com', Buffer.from('secret'));
   await cache.rememberGood(fp, mailbox(), 'imap', route);
-  assert.equal(await cache.knownGood(fp, mailbox()), true);
-  assert.equal(await cache.knownGood(fp, mailbox({ passwordHash: '{PLAIN}secret' })), false, 'a password change kills it at once');
-  assert.equal(await cache.knownGood(fp, mailbox({ id: 8 })), false, 'another mailbox of the same name');
+  assert.ok(await cache.knownGood(fp, mailbox()));
+  assert.equal(await cache.knownGood(fp, mailbox({ passwordHash: '{PLAIN}secret' })), undefined, 'a password change kills it at once');
+  assert.equal(await cache.knownGood(fp, mailbox({ id: 8 })), undefined, 'another mailbox of the same name');
   const stored = JSON.stringify(await store.get(`good:${fp}`));
   assert.ok(!stored.includes('secret') && !stored.includes('AW/.fhfwHHRt1GOO'), 'neither the password nor the hash is stored');
   advance(3599);
-  assert.equal(await cache.knownGood(fp, mailbox()), true);
+  assert.ok(await cache.knownGood(fp, mailbox()));
   advance(1);
-  assert.equal(await cache.knownGood(fp, mailbox()), false);
+  assert.equal(await cache.knownGood(fp, mailbox()), undefined);
+});
+
+test('a cached login hands its hit back: nothing is read again unless the entry must change', async () => {
+  const { cache, store, advance } = setup();
+  let reads = 0;
+  const counted = { ...store, get: (key: string) => (reads++, store.get(key)) };
+  const c = createCredentialCache(counted, { ttlSeconds: 3600, negativeTtlSeconds: 300, staleSeconds: 7200 }, () => 1_000_000)!;
+  const fp = c.fingerprint('alice@example.com', Buffer.from('secret'));
+  const box = mailbox();
+  await c.rememberGood(fp, box, 'imap', route);
+  const hit = await c.knownGood(fp, box);
+  reads = 0;
+  await c.rememberGood(fp, box, 'imap', route, hit);
+  assert.equal(reads, 0, 'the same mailbox, rules and route: the hit is enough');
+  const smtp = { backend: 'b1', server: '10.0.0.1', port: 587, rewritten: false };
+  await c.rememberGood(fp, box, 'smtp', smtp, hit);
+  assert.equal(reads, 1, 'a new route is written over a fresh read');
+  assert.deepEqual((await c.stale(fp))?.routes, { imap: route, smtp });
+  // A hit past the TTL is not taken as current: the entry is read and renewed.
+  const late = await cache.rememberGood(fp, box, 'imap', route).then(() => cache.knownGood(fp, box));
+  advance(3600);
+  await cache.rememberGood(fp, box, 'imap', route, late);
+  assert.ok(await cache.knownGood(fp, box), 'renewed, not skipped');
 });
 
 test('a wrong password is remembered for the negative TTL, for that mailbox and hash (or for an unknown login)', async () => {

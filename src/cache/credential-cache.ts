@@ -50,6 +50,9 @@ interface NegativeEntry {
 
 export type CacheEntry = { kind: 'good'; entry: PositiveEntry } | { kind: 'bad'; entry: NegativeEntry };
 
+/** What knownGood found, handed back to rememberGood: a cached login reads the cache once, not twice. */
+export type CacheHit = Readonly<PositiveEntry>;
+
 export interface CacheSettings {
   /** How long a verified password is trusted; 0 turns the cache off. */
   ttlSeconds: number;
@@ -61,15 +64,18 @@ export interface CacheSettings {
 
 export interface CredentialCache {
   fingerprint(login: string, password: Buffer): string;
-  /** The password verified against exactly this mailbox and hash within the TTL. */
-  knownGood(fp: string, mailbox: Mailbox): Promise<boolean>;
+  /** The password verified against exactly this mailbox and hash within the TTL: the entry that says so, else undefined. */
+  knownGood(fp: string, mailbox: Mailbox): Promise<CacheHit | undefined>;
   /** The password failed against exactly this mailbox and hash (or the login named none). */
   knownBad(fp: string, mailbox: Mailbox | null): Promise<boolean>;
-  rememberGood(fp: string, mailbox: Mailbox, protocol: Protocol, route: CachedRoute): Promise<void>;
+  /** `hit`: what knownGood said for this login, if anything; when nothing changed since, nothing is read or written. */
+  rememberGood(fp: string, mailbox: Mailbox, protocol: Protocol, route: CachedRoute, hit?: CacheHit): Promise<void>;
   rememberBad(fp: string, mailbox: Mailbox | null): Promise<void>;
   /** A positive entry young enough to answer with while the directory is down. */
   stale(fp: string): Promise<StaleLogin | undefined>;
 }
+
+const DONE: Promise<void> = Promise.resolve();
 
 export function createCredentialCache(
   store: ExpiringStore<CacheEntry>,
@@ -98,37 +104,46 @@ export function createCredentialCache(
     return hit?.kind === 'good' ? hit.entry : undefined;
   }
 
+  /** Within the TTL, for the same mailbox, hash, rules and route: remembering it again would change nothing. */
+  const current = (e: PositiveEntry, mailbox: Mailbox, protocol: Protocol, route: CachedRoute): boolean =>
+    unchanged(e, mailbox, digest(mailbox), protocol, route) && now() - e.verifiedAt < ttl;
+
+  async function remember(fp: string, mailbox: Mailbox, protocol: Protocol, route: CachedRoute): Promise<void> {
+    const old = await positive(fp);
+    if (old && current(old, mailbox, protocol, route)) return;
+    const routes = old && old.mailboxId === mailbox.id ? { ...old.routes } : {};
+    routes[protocol] = route;
+    const entry: PositiveEntry = {
+      mailboxId: mailbox.id,
+      hashDigest: digest(mailbox)!,
+      address: mailbox.address,
+      enabled: mailbox.enabled,
+      protocols: mailbox.protocols,
+      networks: mailbox.networks,
+      routes,
+      verifiedAt: old && old.mailboxId === mailbox.id && now() - old.verifiedAt < ttl ? old.verifiedAt : now(),
+    };
+    await store.delete(negativeKey(fp));
+    await store.set(positiveKey(fp), { kind: 'good', entry }, Math.max(ttl, settings.staleSeconds * 1000));
+  }
+
   return {
     fingerprint(login, password) {
       return mac(login, '\0', password).toString('base64url');
     },
     async knownGood(fp, mailbox) {
       const e = await positive(fp);
-      return !!e && e.mailboxId === mailbox.id && e.hashDigest === digest(mailbox) && now() - e.verifiedAt < ttl;
+      return e && e.mailboxId === mailbox.id && e.hashDigest === digest(mailbox) && now() - e.verifiedAt < ttl ? e : undefined;
     },
     async knownBad(fp, mailbox) {
       const hit = await store.get(negativeKey(fp));
       if (hit?.kind !== 'bad') return false;
       return hit.entry.mailboxId === (mailbox?.id ?? null) && hit.entry.hashDigest === digest(mailbox);
     },
-    async rememberGood(fp, mailbox, protocol, route) {
-      const old = await positive(fp);
-      // A hit that changes nothing (same mailbox, hash, rules and route) leaves the entry as is.
-      if (old && unchanged(old, mailbox, digest(mailbox), protocol, route) && now() - old.verifiedAt < ttl) return;
-      const routes = old && old.mailboxId === mailbox.id ? { ...old.routes } : {};
-      routes[protocol] = route;
-      const entry: PositiveEntry = {
-        mailboxId: mailbox.id,
-        hashDigest: digest(mailbox)!,
-        address: mailbox.address,
-        enabled: mailbox.enabled,
-        protocols: mailbox.protocols,
-        networks: mailbox.networks,
-        routes,
-        verifiedAt: old && old.mailboxId === mailbox.id && now() - old.verifiedAt < ttl ? old.verifiedAt : now(),
-      };
-      await store.delete(negativeKey(fp));
-      await store.set(positiveKey(fp), { kind: 'good', entry }, Math.max(ttl, settings.staleSeconds * 1000));
+    rememberGood(fp, mailbox, protocol, route, hit) {
+      // The usual cached login: what knownGood found still holds, so the cache is not read again.
+      // Otherwise the entry is read afresh (another login may have added a route meanwhile).
+      return hit && current(hit, mailbox, protocol, route) ? DONE : remember(fp, mailbox, protocol, route);
     },
     async rememberBad(fp, mailbox) {
       const entry: NegativeEntry = { mailboxId: mailbox?.id ?? null, hashDigest: digest(mailbox) };

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { loadKeyring, type Keyring } from '../vault/index.js';
 import { configSchema, type ConfigFile } from './schema.js';
+import { BACKEND_CA_BUNDLED, BACKEND_CA_SYSTEM } from './mail-proxy.js';
 
 export interface Config extends ConfigFile {
   /** Absolute path of the file this came from. */
@@ -70,7 +71,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const mp = cfg.mail_proxy;
   if (mp.tls_cert_file) mp.tls_cert_file = resolve(base, mp.tls_cert_file);
   if (mp.tls_key_file) mp.tls_key_file = resolve(base, mp.tls_key_file);
-  for (const l of mp.listeners) if (l.backend_tls_ca_file) l.backend_tls_ca_file = resolve(base, l.backend_tls_ca_file);
+  for (const l of mp.listeners) {
+    if (l.backend_tls_ca_file !== BACKEND_CA_SYSTEM && l.backend_tls_ca_file !== BACKEND_CA_BUNDLED) l.backend_tls_ca_file = resolve(base, l.backend_tls_ca_file);
+    if (l.tls_client_ca_file) l.tls_client_ca_file = resolve(base, l.tls_client_ca_file);
+  }
   const secret = readSecret(cfg, env, problems);
   const keyring = readKeyring(cfg, env, problems);
   if (problems.length > 0 || !secret || keyring === undefined) throw new ConfigError(file, problems);

@@ -4,25 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { initConfig } from './init.js';
 import { loadConfig } from './load.js';
-import { problems } from './test-support.js';
-
-/** A fresh init'ed config with `toml` appended; `fn` gets its path. */
-function withConfig(toml: string, fn: (file: string, dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'postern-mp-'));
-  try {
-    const file = join(dir, 'postern.toml');
-    initConfig(file);
-    appendFileSync(file, `\n${toml}\n`);
-    fn(file, dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { problems, withConfig } from './test-support.js';
 
 test('off by default, with nginx\'s defaults', () => {
   withConfig('', (file) => {
@@ -117,7 +102,7 @@ test('mistakes are explained, naming the key', () => {
     const has = (re: RegExp) => assert.ok(list.some((p) => re.test(p)), `${re}\n${list.join('\n')}`);
     has(/^mail_proxy\.auth_http: not "in-process" nor an auth_http URL .*invalid port/);
     has(/^mail_proxy\.trusted_proxies\.0: not an IP address or CIDR network/);
-    has(/^mail_proxy\.listeners\.0\.auth\.0: "apop" is not an auth method for imap \(use plain, login, cram-md5, external\)/);
+    has(/^mail_proxy\.listeners\.0\.auth\.0: "apop" is not an auth method for imap \(use plain, login, cram-md5, external, oauthbearer, xoauth2\)/);
     has(/^mail_proxy\.listeners\.1\.port: 127\.0\.0\.1:143 is used by another listener/);
     has(/^mail_proxy\.listeners\.1\.backend_auth: is for protocol = "smtp" listeners only/);
     has(/^mail_proxy\.listeners\.2\.auth\.0: "plain" is not an auth method for smtp-mx \(use none\)/);
@@ -130,5 +115,30 @@ test('mistakes are explained, naming the key', () => {
   });
   withConfig('[mail_proxy]\nenabled = true', (file) => {
     assert.deepEqual(problems(() => loadConfig(file, {})), ['mail_proxy.listeners: enabled = true needs at least one [[mail_proxy.listeners]]']);
+  });
+});
+
+test('oauthbearer and xoauth2: allowed for imap, pop3 and smtp; refused when Postern itself (in-process) would have to check the token', () => {
+  const listeners = (inProcess: boolean): string[] =>
+    [
+      ['imap', 'auth = ["plain", "xoauth2"]'],
+      ['pop3', 'auth = ["oauthbearer", "xoauth2"]'],
+      ['smtp', 'auth = ["plain", "oauthbearer"]', 'auth_http = "127.0.0.1:9000/auth"'],
+      ['imap', 'auth = ["plain"]'],
+    ].flatMap(([protocol, ...rest], i) => ['[[mail_proxy.listeners]]', `protocol = "${protocol}"`, `port = ${2000 + i}`, ...rest.filter((r) => inProcess || !r.startsWith('auth_http'))]);
+  // An auth server over HTTP is the operator's to vouch for.
+  withConfig(['[mail_proxy]', 'auth_http = "127.0.0.1:9000/auth"', ...listeners(false)].join('\n'), (file) => {
+    const mp = loadConfig(file, {}).mail_proxy;
+    assert.deepEqual(mp.listeners.map((l) => l.auth), [['plain', 'xoauth2'], ['oauthbearer', 'xoauth2'], ['plain', 'oauthbearer'], ['plain']]);
+  });
+  // In-process (the default), Postern's own endpoint would refuse every bearer login.
+  withConfig(['[mail_proxy]', ...listeners(true)].join('\n'), (file) => {
+    assert.deepEqual(
+      problems(() => loadConfig(file, {})).map((p) => p.split(':').slice(0, 2).join(':')),
+      ['mail_proxy.listeners.0.auth: xoauth2', 'mail_proxy.listeners.1.auth: oauthbearer and xoauth2'],
+    );
+  });
+  withConfig(['[mail_proxy]', '[[mail_proxy.listeners]]', 'protocol = "smtp-mx"', 'port = 25', 'auth = ["xoauth2"]'].join('\n'), (file) => {
+    assert.match(problems(() => loadConfig(file, {})).join('\n'), /"xoauth2" is not an auth method for smtp-mx \(use none\)/);
   });
 });

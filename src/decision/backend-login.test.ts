@@ -142,6 +142,28 @@ describe('a backend with a master user', () => {
     assert.deepEqual(out.decision, { kind: 'ok', server: '10.0.0.1', port: 143, user: 'alice@example.com*postern', pass: MASTER });
   });
 
+  test('the master password is decrypted once, and a new one is sent from the next login on', async () => {
+    let opened = 0;
+    const counting: Keyring = { active: k1.active, keys: k1.keys, get: (id) => (opened++, k1.get(id)) };
+    const decide = decider(counting);
+    const pass = async (): Promise<string | undefined> => {
+      const { decision } = await decide(plain('alice@example.com', 'alice-pw'));
+      return decision.kind === 'ok' ? decision.pass : undefined;
+    };
+    assert.equal(await pass(), MASTER);
+    const once = opened;
+    assert.ok(once > 0);
+    assert.deepEqual([await pass(), await pass(), opened], [MASTER, MASTER, once], 'later logins use what was decrypted');
+    const copied = await decide(plain('dave@example.com', 'dave-pw'));
+    assert.equal(copied.reason, 'secret-undecryptable', "the same ciphertext on another backend's row is not taken from memory");
+    await setMaster('mastered', 'postern', 'master pw 2', counting);
+    try {
+      assert.equal(await pass(), 'master pw 2', 'a new ciphertext is decrypted at the next login');
+    } finally {
+      await setMaster('mastered', 'postern', MASTER);
+    }
+  });
+
   test('a separator other than "*" is used as configured', async () => {
     await setMaster('plain', 'admin', 'percent pw', k1, '%');
     try {

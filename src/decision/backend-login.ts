@@ -19,6 +19,7 @@
  * logging in as the user.
  */
 import type { Protocol } from '../authhttp/types.js';
+import { createSecretMemo } from '../cache/secret-memo.js';
 import { masterSecretBinding, type Backend, type Mailbox } from '../directory/types.js';
 import { decrypt, describeUndecryptable, keyIdOf, type DecryptResult, type Keyring } from '../vault/index.js';
 import { reversibleSecretProblem } from './challenge.js';
@@ -32,6 +33,9 @@ export interface Login {
 }
 
 export type BackendLogin = { ok: true; login: Login } | { ok: false; reason: Reason; problem: string; keyId?: string };
+
+/** Master passwords decrypted once per backend and ciphertext (a new password is a new ciphertext). */
+const openedMasters = createSecretMemo();
 
 export function backendLogin(protocol: Protocol, mailbox: Mailbox, backend: Backend, keyring: Keyring | null, given: Login, t?: string[]): BackendLogin {
   const name = mailbox.backendLogin;
@@ -53,6 +57,12 @@ export function backendLogin(protocol: Protocol, mailbox: Mailbox, backend: Back
     t?.push(problem);
     return { ok: false, reason: 'master-login-unusable', problem };
   }
+  const masterLogin = (pass: string): BackendLogin => {
+    t?.push(`backend "${backend.name}" has master user "${backend.masterUser}": nginx logs in as "${master}" with the master password`);
+    return { ok: true, login: { user: master, pass, passFrom: `the master password of backend "${backend.name}"` } };
+  };
+  const remembered = keyring ? openedMasters.get(keyring, String(backend.id), backend.masterSecret) : undefined;
+  if (remembered !== undefined) return masterLogin(remembered);
   const opened: DecryptResult = keyring
     ? decrypt(keyring, 'credentials', backend.masterSecret, masterSecretBinding(backend.id))
     : { ok: false, keyId: keyIdOf(backend.masterSecret), reason: 'missing-key' };
@@ -68,8 +78,9 @@ export function backendLogin(protocol: Protocol, mailbox: Mailbox, backend: Back
       t?.push(problem);
       return { ok: false, reason: 'secret-unsendable', problem };
     }
-    t?.push(`backend "${backend.name}" has master user "${backend.masterUser}": nginx logs in as "${master}" with the master password`);
-    return { ok: true, login: { user: master, pass: opened.plaintext.toString('utf8'), passFrom: `the master password of backend "${backend.name}"` } };
+    const pass = opened.plaintext.toString('utf8');
+    openedMasters.set(keyring!, String(backend.id), backend.masterSecret, pass);
+    return masterLogin(pass);
   } finally {
     opened.plaintext.fill(0);
   }

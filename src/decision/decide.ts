@@ -222,10 +222,10 @@ export function createDecider(deps: DeciderDeps): Decider {
       return refuse('invalid', 'account-protected', req, { mailbox: mailbox.address });
     }
     let verifiedNow = false;
-    let hit = false;
-    if (fp && (await cache!.knownGood(fp, mailbox))) {
+    // What the auth cache knew, handed back to rememberGood so a cached login reads it once.
+    const hit = fp ? await cache!.knownGood(fp, mailbox) : undefined;
+    if (hit) {
       t?.push('password verified earlier (auth cache)');
-      hit = true;
     } else if (fp && (await cache!.knownBad(fp, mailbox))) {
       t?.push('wrong password (remembered by the auth cache)');
       return refuse('invalid', 'bad-credentials', req, { mailbox: mailbox.address, cache: 'hit' });
@@ -239,7 +239,7 @@ export function createDecider(deps: DeciderDeps): Decider {
     }
     const out = await admit(req, mailbox, t, canonicalLogin(req, mailbox.address));
     if (out.decision.kind !== 'ok') return out;
-    if (fp) await cache!.rememberGood(fp, mailbox, req.protocol, { backend: out.backend!, server: out.decision.server, port: out.decision.port, rewritten: !!out.rewritten });
+    if (fp) await cache!.rememberGood(fp, mailbox, req.protocol, { backend: out.backend!, server: out.decision.server, port: out.decision.port, rewritten: !!out.rewritten }, hit);
     return verifiedNow ? { ...out, verified: { mailbox, password: req.pass } } : hit ? { ...out, cache: 'hit' } : out;
   }
 

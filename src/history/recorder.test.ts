@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LoginEvent } from '../store/index.js';
-import { createLoginRecorder, isoTimes, type LoginAttempt, type RecorderOptions } from './recorder.js';
+import { isoTimes } from '../log/iso-time.js';
+import { createLoginRecorder, type LoginAttempt, type RecorderOptions } from './recorder.js';
 import { fakeTime, memoryLog, settle } from './test-support.js';
 
 const attempt = (login: string, over: Partial<LoginAttempt> = {}): LoginAttempt => ({

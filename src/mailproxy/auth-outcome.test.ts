@@ -14,6 +14,34 @@ test('ok hands the reply credentials to the backend login', () => {
   assert.deepEqual(out, { kind: 'proxy', server: '127.0.0.1', port: 143, family: 4, login: Buffer.from('bob'), password: Buffer.from('x') });
 });
 
+test('a bearer ok without Auth-Pass passes the client token on; with Auth-Pass it is a password login', () => {
+  const bearer: PendingAttempt = { attempt: { ...attempt, method: 'xoauth2', user: Buffer.from('alice'), pass: Buffer.from('tok.en') }, waits: 0, imapTag: 'a1' };
+  const ok = { kind: 'ok', server: '127.0.0.1', family: 4, port: 143, login: Buffer.from('alice@example.com') } as const;
+  assert.deepEqual(authOutcome({ ...ok, password: undefined }, bearer), {
+    kind: 'proxy',
+    server: '127.0.0.1',
+    port: 143,
+    family: 4,
+    login: Buffer.from('alice@example.com'),
+    password: undefined,
+    token: { mechanism: 'xoauth2', token: Buffer.from('tok.en') },
+  });
+  const withPass = authOutcome({ ...ok, password: Buffer.from('master pw') }, bearer);
+  assert.ok(withPass.kind === 'proxy' && withPass.token === undefined && withPass.password?.toString() === 'master pw');
+  // Not a bearer attempt: never a token, even without a password (SMTP).
+  const smtp = authOutcome({ ...ok, password: undefined }, { attempt: { ...attempt, protocol: 'smtp' }, waits: 0 });
+  assert.ok(smtp.kind === 'proxy' && smtp.token === undefined);
+});
+
+test('a bearer WAIT re-asks with the client token, whatever Auth-Pass the WAIT reply carried', () => {
+  const bearer: PendingAttempt = { attempt: { ...attempt, method: 'oauthbearer', pass: Buffer.from('tok.en') }, waits: 0 };
+  const out = authOutcome({ kind: 'wait', waitSeconds: 1, login: Buffer.from('alice@example.com'), password: Buffer.from('backend pw') }, bearer);
+  const ask = out.kind === 'final' ? out.actions[1] : undefined;
+  assert.ok(ask?.kind === 'auth');
+  assert.equal(text(Buffer.from(ask.attempt.pass!)), 'tok.en');
+  assert.equal(text(Buffer.from(ask.attempt.user)), 'alice@example.com');
+});
+
 const failedLog = (message: string) => ({ kind: 'log', level: 'info', message: `client login failed: "${message}"` }) as const;
 
 test('a failure with Auth-Wait logs nginx\'s info line, sleeps, shows the tagged NO and lets the client go on', () => {

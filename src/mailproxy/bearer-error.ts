@@ -7,9 +7,9 @@
  * failure reply follows it. The failure line itself is unchanged (the auth server's message, and
  * Auth-Error-Code for SMTP), so only the challenge and the wait for the answer are added here.
  */
-import type { AuthReply, LoginAttempt } from '../authclient/index.js';
+import { isBearerMethod, type AuthReply, type LoginAttempt } from '../authclient/index.js';
 import { challengeLine, encodeBase64, type Protocol } from '../sasl/index.js';
-import type { SessionAction } from './session.js';
+import type { BearerMechanism, SessionAction } from './session.js';
 
 /** RFC 7628's `invalid_token` (the IANA OAuth error registry); Google's XOAUTH2 sends `401`. */
 const ERROR_STATUS = {
@@ -18,7 +18,7 @@ const ERROR_STATUS = {
 } as const;
 
 /** `+ <base64 JSON>` (IMAP, POP3) or `334 <base64 JSON>` (SMTP), CRLF. */
-export function bearerErrorChallenge(protocol: Protocol, mechanism: 'oauthbearer' | 'xoauth2'): Buffer {
+export function bearerErrorChallenge(protocol: Protocol, mechanism: BearerMechanism): Buffer {
   return challengeLine(protocol, encodeBase64(Buffer.from(JSON.stringify(ERROR_STATUS[mechanism]), 'utf8')));
 }
 
@@ -36,6 +36,6 @@ export interface ToldFailure {
 export function tellFailure(reply: AuthReply, attempt: LoginAttempt, actions: SessionAction[]): ToldFailure {
   const { method } = attempt;
   const told = actions.findIndex((a) => a.kind === 'write');
-  if (reply.kind !== 'fail' || (method !== 'oauthbearer' && method !== 'xoauth2') || told < 0) return { now: actions, afterAnswer: null };
+  if (reply.kind !== 'fail' || !isBearerMethod(method) || told < 0) return { now: actions, afterAnswer: null };
   return { now: [...actions.slice(0, told), { kind: 'write', bytes: bearerErrorChallenge(attempt.protocol, method) }], afterAnswer: actions.slice(told) };
 }

@@ -33,32 +33,48 @@ export interface LineReader<Input, Mode> {
 }
 
 const LF = 0x0a;
+const EMPTY = Buffer.alloc(0);
 
 /** `parse` gets each line with its LF; a line is at most `defaultMaxBytes` long unless `next` says otherwise. */
 export function lineReader<Command, Mode>(defaultMaxBytes: number, parse: (line: Buffer, mode: Mode) => LineInput<Command>): LineReader<LineInput<Command>, Mode> {
-  let buf = Buffer.alloc(0);
-  let pos = 0;
-  const discard = (): void => {
-    buf = Buffer.alloc(0);
-    pos = 0;
-  };
-  return {
-    push(bytes) {
-      buf = pos === buf.length ? Buffer.from(bytes) : Buffer.concat([buf.subarray(pos), bytes]);
-      pos = 0;
-    },
-    next(mode, maxBytes = defaultMaxBytes) {
-      const lf = buf.subarray(pos, pos + maxBytes).indexOf(LF);
-      if (lf < 0) {
-        if (buf.length - pos < maxBytes) return null;
-        discard();
-        return { kind: 'too-long' };
-      }
-      const line = buf.subarray(pos, pos + lf + 1);
-      pos += lf + 1;
-      return parse(line, mode);
-    },
-    pending: () => Buffer.from(buf.subarray(pos)),
-    discard,
-  };
+  return new Reader(defaultMaxBytes, parse);
+}
+
+/** A class, not closures: every client connection has one, idle ones included, so its size counts. */
+class Reader<Command, Mode> implements LineReader<LineInput<Command>, Mode> {
+  /** Nothing allocated until bytes arrive. */
+  private buf = EMPTY;
+  private pos = 0;
+
+  constructor(
+    private readonly defaultMaxBytes: number,
+    private readonly parse: (line: Buffer, mode: Mode) => LineInput<Command>,
+  ) {}
+
+  push(bytes: Buffer): void {
+    this.buf = this.pos === this.buf.length ? Buffer.from(bytes) : Buffer.concat([this.buf.subarray(this.pos), bytes]);
+    this.pos = 0;
+  }
+
+  next(mode: Mode, maxBytes = this.defaultMaxBytes): LineInput<Command> | null {
+    const { buf, pos } = this;
+    const lf = buf.subarray(pos, pos + maxBytes).indexOf(LF);
+    if (lf < 0) {
+      if (buf.length - pos < maxBytes) return null;
+      this.discard();
+      return { kind: 'too-long' };
+    }
+    const line = buf.subarray(pos, pos + lf + 1);
+    this.pos = pos + lf + 1;
+    return this.parse(line, mode);
+  }
+
+  pending(): Buffer {
+    return Buffer.from(this.buf.subarray(this.pos));
+  }
+
+  discard(): void {
+    this.buf = EMPTY;
+    this.pos = 0;
+  }
 }

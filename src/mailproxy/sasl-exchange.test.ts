@@ -11,13 +11,16 @@ function shown(o: SaslOutcome): unknown {
   return o;
 }
 
-test('the gate: PLAIN and LOGIN always; CRAM-MD5 and EXTERNAL only when enabled, initial response or not; bearer only with bearer', () => {
-  const none: SaslOptions = { auth: [], bearer: false, salt: () => SALT };
+test('the gate: PLAIN and LOGIN always; CRAM-MD5, EXTERNAL, OAUTHBEARER and XOAUTH2 only when enabled, initial response or not', () => {
+  const none: SaslOptions = { auth: [], salt: () => SALT };
   assert.deepEqual(shown(startSasl('imap', args('PLAIN'), none)), { challenge: '+ \r\n', step: 'plain' });
   assert.deepEqual(shown(startSasl('imap', args('login'), none)), { challenge: '+ VXNlcm5hbWU6\r\n', step: 'login-username' });
   for (const line of ['CRAM-MD5', 'EXTERNAL', 'EXTERNAL =', 'OAUTHBEARER', 'XOAUTH2 =', 'GSSAPI', 'PLAIN a b']) assert.deepEqual(startSasl('pop3', args(line), none), { kind: 'refused' }, line);
   assert.deepEqual(startSasl('smtp', [], none), { kind: 'refused', noMechanism: true });
-  const all: SaslOptions = { auth: ['plain', 'apop', 'cram-md5', 'external', 'none'], bearer: true, salt: () => SALT };
+  const xoauth2: SaslOptions = { auth: ['xoauth2'], salt: () => SALT };
+  assert.deepEqual(startSasl('imap', args('OAUTHBEARER'), xoauth2), { kind: 'refused' });
+  assert.deepEqual(shown(startSasl('imap', args('xoauth2'), xoauth2)), { challenge: '+ \r\n', step: 'xoauth2' });
+  const all: SaslOptions = { auth: ['plain', 'apop', 'cram-md5', 'external', 'none', 'oauthbearer', 'xoauth2'], salt: () => SALT };
   assert.deepEqual(shown(startSasl('pop3', args('EXTERNAL ='), all)), { method: 'external', user: '', pass: undefined });
   assert.deepEqual(shown(startSasl('pop3', args('OAUTHBEARER'), all)), { challenge: '+ \r\n', step: 'oauthbearer' });
   assert.deepEqual(startSasl('pop3', args('CRAM-MD5 eA=='), all), { kind: 'refused' }, 'no initial response for CRAM-MD5');
@@ -25,7 +28,7 @@ test('the gate: PLAIN and LOGIN always; CRAM-MD5 and EXTERNAL only when enabled,
 
 test('prompts are `+ ` or `334 `; the salt is asked for only by CRAM-MD5', () => {
   let salts = 0;
-  const options: SaslOptions = { auth: ['cram-md5'], bearer: false, salt: () => (salts++, SALT) };
+  const options: SaslOptions = { auth: ['cram-md5'], salt: () => (salts++, SALT) };
   assert.deepEqual(shown(startSasl('smtp', args('LOGIN'), options)), { challenge: '334 VXNlcm5hbWU6\r\n', step: 'login-username' });
   assert.equal(salts, 0);
   assert.deepEqual(shown(startSasl('smtp', args('CRAM-MD5'), options)), { challenge: `334 ${b64(SALT)}\r\n`, step: 'cram-md5' });
@@ -34,7 +37,7 @@ test('prompts are `+ ` or `334 `; the salt is asked for only by CRAM-MD5', () =>
 });
 
 test('LOGIN: the username, then the password prompt, then the login (method plain); bad data is refused with nginx\'s log line', () => {
-  const first = startSasl('smtp', args(`LOGIN ${b64('bob')}`), { auth: [], bearer: false, salt: () => SALT });
+  const first = startSasl('smtp', args(`LOGIN ${b64('bob')}`), { auth: [], salt: () => SALT });
   assert.deepEqual(shown(first), { challenge: '334 UGFzc3dvcmQ6\r\n', step: 'login-password' });
   assert.ok(first.kind === 'challenge');
   assert.deepEqual(shown(continueSasl('smtp', first.step, b(b64('pw')))), { method: 'plain', user: 'bob', pass: 'pw' });

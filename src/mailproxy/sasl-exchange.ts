@@ -5,12 +5,13 @@
  * (`+ ` or `334 `, src/sasl/challenge.ts), what each answer means, and the login it ends with.
  * Decoding is src/sasl's; this only sequences it, the same for the three protocols.
  *
- * The gate: PLAIN and LOGIN are always accepted; CRAM-MD5 and EXTERNAL only when the protocol's
- * `auth` setting lists them; OAUTHBEARER and XOAUTH2 only with `bearer`. nginx checks EXTERNAL's
+ * The gate: PLAIN and LOGIN are always accepted; CRAM-MD5, EXTERNAL, OAUTHBEARER and XOAUTH2
+ * only when the protocol's `auth` setting lists them (the bearer ones are Postern's additions,
+ * unknown mechanisms to nginx, so they stay unknown here when not listed). nginx checks EXTERNAL's
  * only without an initial response (ngx_mail_auth_parse decodes `AUTH EXTERNAL <b64>` itself and
  * returns NGX_DONE); Postern refuses both when external is not enabled.
  */
-import { authMethodFor, type AuthMethod } from '../authclient/index.js';
+import { authMethodFor, isBearerMethod, type AuthMethod } from '../authclient/index.js';
 import {
   challengeLine,
   decodeCramMd5Response,
@@ -29,7 +30,7 @@ import {
   type SaslMechanism,
   type SaslResult,
 } from '../sasl/index.js';
-import type { SessionEnv } from './session.js';
+import type { BearerMechanism, SessionEnv } from './session.js';
 
 /** What the next client line answers. `login-password` carries the username already given. */
 export type SaslStep =
@@ -58,10 +59,8 @@ export type SaslOutcome =
   | { kind: 'refused'; noMechanism?: true; log?: string };
 
 export interface SaslOptions {
-  /** The protocol's `auth` setting: CRAM-MD5 and EXTERNAL are accepted only when listed (§4.1). */
+  /** The protocol's `auth` setting: CRAM-MD5, EXTERNAL (§4.1) and the bearer mechanisms are accepted only when listed. */
   auth: readonly string[];
-  /** Accept OAUTHBEARER and XOAUTH2 (the auth server is bearer-capable). */
-  bearer: boolean;
   /** The session's salt, for the CRAM-MD5 challenge: made at its first call and kept (§4.3). */
   salt(): string;
 }
@@ -73,10 +72,10 @@ export function makeSalt(env: SessionEnv): string {
 
 /** The command's arguments, mechanism name first: the first challenge, at once the login, or a refusal. */
 export function startSasl(protocol: Protocol, args: readonly Buffer[], options: SaslOptions): SaslOutcome {
-  const parsed = parseAuthCommand(args, { bearer: options.bearer });
+  const parsed = parseAuthCommand(args, { bearer: options.auth.some(isBearerMethod) });
   if (!parsed.ok) return parsed.error.code === 'no-mechanism' ? { kind: 'refused', noMechanism: true } : { kind: 'refused' };
   const { mechanism, initial } = parsed.value;
-  if ((mechanism === 'cram-md5' || mechanism === 'external') && !options.auth.includes(mechanism)) return { kind: 'refused' };
+  if (GATED.includes(mechanism) && !options.auth.includes(mechanism)) return { kind: 'refused' };
   const step: SaslStep = mechanism === 'login' ? { awaiting: 'login-username' } : { awaiting: mechanism };
   // An initial response answers the first challenge (parseAuthCommand refuses one for CRAM-MD5).
   if (initial !== undefined) return continueSasl(protocol, step, initial);
@@ -104,9 +103,12 @@ export function continueSasl(protocol: Protocol, step: SaslStep, response: Buffe
   }
 }
 
+/** The mechanisms accepted only when the `auth` setting lists them. */
+const GATED: readonly SaslMechanism[] = ['cram-md5', 'external', 'oauthbearer', 'xoauth2'];
+
 /** Whether `step` waits for a bearer response (POP3 allows those a longer line). */
 export function awaitsBearer(step: SaslStep): boolean {
-  return step.awaiting === 'oauthbearer' || step.awaiting === 'xoauth2';
+  return isBearerMethod(step.awaiting);
 }
 
 function login(mechanism: SaslMechanism, user: Buffer, pass: Buffer | undefined): SaslOutcome {
@@ -114,7 +116,7 @@ function login(mechanism: SaslMechanism, user: Buffer, pass: Buffer | undefined)
 }
 
 /** The token goes to the auth server as Auth-Pass (src/sasl/oauthbearer.ts). */
-function bearer(mechanism: 'oauthbearer' | 'xoauth2', result: SaslResult<BearerLogin>): SaslOutcome {
+function bearer(mechanism: BearerMechanism, result: SaslResult<BearerLogin>): SaslOutcome {
   if (!result.ok && result.error.code === 'bad-bearer') return { kind: 'refused', log: `client sent invalid ${mechanism.toUpperCase()} data: ${result.error.detail}` };
   return then(result, ({ user, token }) => login(mechanism, user, Buffer.from(token, 'latin1')));
 }

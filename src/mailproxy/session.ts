@@ -84,16 +84,21 @@ export interface CommonSessionSettings {
   starttls: StarttlsMode;
   /** Invalid commands before the session closes (nginx `max_errors`). */
   maxErrors: number;
-  /** Offer and accept OAUTHBEARER and XOAUTH2 (only when the auth server knows them). */
-  bearer: boolean;
 }
+
+/**
+ * Postern's bearer-token mechanisms (not in nginx): in a protocol's `auth` they are advertised
+ * and accepted, each on its own, like CRAM-MD5. Only for an auth server that knows the two
+ * Auth-Method values (src/sasl/oauthbearer.ts).
+ */
+export type BearerMechanism = 'oauthbearer' | 'xoauth2';
 
 /** IMAP (nginx `imap_capabilities`, `imap_auth`, `imap_client_buffer`; §4.1, §4.2). */
 export interface ImapSettings extends CommonSessionSettings {
   /** Default `IMAP4 IMAP4rev1 UIDPLUS`. */
   capabilities: string[];
-  /** Advertised and (for cram-md5/external) accepted; plain and login are always accepted (§4.1). */
-  auth: Array<'plain' | 'login' | 'cram-md5' | 'external'>;
+  /** Advertised and (except plain and login, always accepted, §4.1) accepted only when listed. */
+  auth: Array<'plain' | 'login' | 'cram-md5' | 'external' | BearerMechanism>;
   /** Default 4096. */
   clientBuffer: number;
 }
@@ -102,8 +107,8 @@ export interface ImapSettings extends CommonSessionSettings {
 export interface Pop3Settings extends CommonSessionSettings {
   /** Default `TOP USER UIDL`. */
   capabilities: string[];
-  /** `plain` (USER/PASS, AUTH PLAIN/LOGIN, always accepted), `apop`, `cram-md5`, `external`. */
-  auth: Array<'plain' | 'apop' | 'cram-md5' | 'external'>;
+  /** `plain` (USER/PASS, AUTH PLAIN/LOGIN, always accepted), `apop`, `cram-md5`, `external`, the bearer ones. */
+  auth: Array<'plain' | 'apop' | 'cram-md5' | 'external' | BearerMechanism>;
 }
 
 /** SMTP (nginx `smtp_capabilities`, `smtp_auth`, `smtp_client_buffer`; §4.1, §4.2, §4.5). */
@@ -111,7 +116,7 @@ export interface SmtpSettings extends CommonSessionSettings {
   /** EHLO lines besides AUTH and STARTTLS, e.g. `SIZE 10485760`, `8BITMIME`. Default none. */
   capabilities: string[];
   /** `none` allows unauthenticated MAIL/RCPT (the MX listener); the others are SASL mechanisms. */
-  auth: Array<'plain' | 'login' | 'cram-md5' | 'external' | 'none'>;
+  auth: Array<'plain' | 'login' | 'cram-md5' | 'external' | BearerMechanism | 'none'>;
   /** Default 4096. */
   clientBuffer: number;
   /** Backend side (§3.4): XCLIENT (default on) and AUTH to the backend (default off). */

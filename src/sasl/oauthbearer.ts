@@ -10,13 +10,14 @@
  * - no `Auth-Salt`; OAUTHBEARER's `host`/`port` keys are not sent (nginx has no header for them).
  *
  * The token is not a password a backend would take, so, as with EXTERNAL, the session keeps no
- * password (authclient's encoder returns `sessionPass: undefined`): an IMAP/POP3 success must
- * carry `Auth-Pass` (a master-user password, say) or nginx's rule gives "did not send password".
+ * password (authclient's encoder returns `sessionPass: undefined`). An OK without `Auth-Pass`
+ * tells the proxy to pass the client's token on to the backend with a bearer mechanism
+ * (src/mailproxy/backend/bearer.ts); an OK with `Auth-Pass` is an ordinary backend login (a
+ * master-user password, say).
  *
  * An auth server written for nginx has never seen these values. Scripts that ignore Auth-Method
- * compare the token as a password and refuse; Postern's own auth endpoint refuses the unknown
- * method. So the proxy must offer these mechanisms only when its auth server is configured as
- * bearer-capable (AuthCommandOptions.bearer).
+ * compare the token as a password and refuse. So the proxy offers these mechanisms only on the
+ * listeners whose `auth` list names them (`oauthbearer`, `xoauth2`; docs/mail-proxy.md).
  */
 import { decodeBase64Nginx } from './base64.js';
 import { refuse, type SaslResult } from './types.js';

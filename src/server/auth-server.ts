@@ -23,6 +23,7 @@ import type { Outcome } from '../decision/decide.js';
 import { refusal, resultOf, type Reason } from '../decision/outcome.js';
 import type { Logger } from '../log/logger.js';
 import { inNetworks, parseNetworks } from '../net/cidr.js';
+import { memoise } from '../cache/memo.js';
 import { upgradeHash, type Runtime } from '../app/runtime.js';
 import { secretChecker } from '../crypto/compare.js';
 
@@ -39,6 +40,8 @@ export interface AuthServer {
 
 export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthServer {
   const peers = parseNetworks(cfg.auth.allowed_networks);
+  // nginx connects from a few addresses: each is parsed and matched once, not per request.
+  const allowedPeer = memoise((address) => inNetworks(address, peers));
   const secretMatches = secretChecker(cfg.secret);
   const answer = createAuthAnswer(cfg, rt, log);
   const sockets = new Set<net.Socket>();
@@ -84,7 +87,7 @@ export function createAuthServer(cfg: Config, rt: Runtime, log: Logger): AuthSer
 
     // Who may ask: an allowed network first, then the shared secret (constant time).
     const peer = socket.remoteAddress ?? '';
-    if (!inNetworks(peer, peers)) {
+    if (!allowedPeer(peer)) {
       log.warn({ event: 'refused', reason: 'peer-not-allowed', peer }, 'auth request from a peer outside auth.allowed_networks');
       return void socket.end(forbiddenReply());
     }

@@ -163,6 +163,8 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
   const changed = (): void => {
     snapshot = undefined;
   };
+  /** The usual case, told before any key is built: the snapshot is current and holds no ban. */
+  const noneInForce = (): boolean => snapshot !== undefined && snapshot.byKey.size === 0 && snapshot.version === s.version!();
   async function inForceFromMemory(keys: string[]): Promise<Selectable<BansTable>[]> {
     const version = s.version!();
     if (snapshot && snapshot.version !== version) snapshot = undefined;
@@ -214,6 +216,7 @@ export function createBanStore(s: Store, clock: Clock = () => new Date()): BanAd
     },
 
     async activeBans(subjects) {
+      if (s.version && noneInForce()) return [];
       const ip = subjects?.ip ? canonicalLookupIp(subjects.ip) : '';
       const subnet = subjects?.subnet ? canonicalLookupSubnet(subjects.subnet) : '';
       const account = subjects?.account ? canonicalLookupAccount(subjects.account) : '';

@@ -20,7 +20,7 @@ import { Kysely } from 'kysely';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Engine } from './engine.js';
 import type { FromWorker, ToWorker, WorkerError } from './history-writer.js';
-import { pruneLoginRows, writeLoginRows } from './login-history.js';
+import { loginRowsInsert, pruneLoginRows, writeLoginRows } from './login-history.js';
 import type { DB } from './schema.js';
 import { openSqliteEngine } from './sqlite.js';
 import { WriteGate } from './write-gate.js';
@@ -64,6 +64,7 @@ let reported = changeVersion();
 /** The record job being received: rows committed so far, or the error that stopped it. */
 const jobs = new Map<number, { written: number; error: WorkerError | null }>();
 const transact = <T>(write: (trx: Kysely<DB>) => Promise<T>): Promise<T> => db.transaction().execute(write);
+const insert = loginRowsInsert();
 
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
@@ -74,7 +75,7 @@ async function handle(m: ToWorker): Promise<void> {
         try {
           for (let i = 0; i < m.events.length; i += WRITE_SLICE) {
             const slice = m.events.slice(i, i + WRITE_SLICE);
-            await transact((trx) => writeLoginRows(trx, slice));
+            await transact((trx) => writeLoginRows(trx, slice, insert));
             job.written += slice.length;
           }
         } catch (err) {

@@ -46,6 +46,19 @@ describe('login history store', () => {
     );
   });
 
+  it('writes batches of every size row for row (each INSERT is compiled once per row count)', async () => {
+    // 403 rows: an INSERT of 400 and one of 3; then 1, 3 again and 2, each reusing or adding a compiled size.
+    const batches = [403, 1, 3, 2].map((n, b) => Array.from({ length: n }, (_, i) => ev(T(b + 1, 0, 0).replace('.000Z', `.${String(i % 1000).padStart(3, '0')}Z`), { login: `u${b}-${i}`, clientIp: `192.0.2.${i % 250}`, mailbox: i % 2 ? null : `u${i}@example.com` })));
+    for (const batch of batches) await t.dir.recordLogins(batch);
+    const all = [];
+    for (let page = await t.dir.listLogins({ limit: 500 }); ; page = await t.dir.listLogins({ limit: 500, before: page.next! })) {
+      all.push(...page.entries);
+      if (!page.next) break;
+    }
+    const want = batches.flat().map((e) => [e.login, e.at, e.clientIp, e.mailbox].join(' ')).sort();
+    assert.deepEqual(all.map((e) => [e.login, e.at, e.clientIp, e.mailbox].join(' ')).sort(), want);
+  });
+
   it('filters by account (login or mailbox, exact or contained, % and _ taken literally), protocol, result and time', async () => {
     await t.dir.recordLogins([
       ev(T(1), { login: 'alice', mailbox: 'alice@example.com' }),

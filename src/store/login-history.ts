@@ -24,6 +24,7 @@ import { memoise } from '../cache/memo.js';
 import { DirectoryError } from '../directory/types.js';
 import { parseAddress as parseIp, parseNetwork as parseIpNetwork } from '../net/cidr.js';
 import type { WorkerCommitFence } from './history-fence.js';
+import { prepareRowsInsert } from './prepared.js';
 import type { Store } from './rows.js';
 import type { DB, LoginHistoryTable } from './schema.js';
 
@@ -187,7 +188,19 @@ export function printableText(text: string, max: number): string {
   return clean.length > max ? clean.slice(0, max) : clean;
 }
 
-function toRow(e: LoginEvent): Omit<LoginHistoryTable, 'id'> {
+type HistoryRow = Omit<LoginHistoryTable, 'id'>;
+
+/** Every column of a login_history row (toRow sets them all). */
+const HISTORY_COLUMNS = ['at', 'login', 'mailbox', 'client_ip', 'client_ip_key', 'protocol', 'method', 'result', 'reason', 'cache', 'app_password'] as const satisfies ReadonlyArray<keyof HistoryRow>;
+
+/** Inserts history rows in the caller's transaction; make one per database (prepared.ts prepareRowsInsert). */
+export type LoginRowsInsert = (trx: Kysely<DB>, rows: readonly HistoryRow[]) => Promise<void>;
+
+export function loginRowsInsert(): LoginRowsInsert {
+  return prepareRowsInsert((trx: Kysely<DB>, rows: HistoryRow[]) => trx.insertInto('login_history').values(rows), HISTORY_COLUMNS);
+}
+
+function toRow(e: LoginEvent): HistoryRow {
   return {
     at: e.at,
     login: printableText(e.login, 256),
@@ -230,10 +243,11 @@ export type Transact = <T>(write: (trx: Kysely<DB>) => Promise<T>) => Promise<T>
 
 /**
  * Writes the events and adds them to the hourly counts, in the caller's transaction (`trx`):
- * the counts always match the rows. `pause` runs between INSERT statements (the main
- * connection lets other work in there; the worker does not need to).
+ * the counts always match the rows. `insert` is the database's loginRowsInsert. `pause` runs
+ * between INSERT statements (the main connection lets other work in there; the worker does
+ * not need to).
  */
-export async function writeLoginRows(trx: Kysely<DB>, events: readonly LoginEvent[], pause?: () => Promise<void>): Promise<void> {
+export async function writeLoginRows(trx: Kysely<DB>, events: readonly LoginEvent[], insert: LoginRowsInsert, pause?: () => Promise<void>): Promise<void> {
   if (events.length === 0) return;
   const rows = events.map(toRow);
   const perHour = new Map<string, { hour: string; result: string; logins: number }>();
@@ -245,7 +259,7 @@ export async function writeLoginRows(trx: Kysely<DB>, events: readonly LoginEven
   }
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     if (i > 0 && pause) await pause();
-    await trx.insertInto('login_history').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+    await insert(trx, rows.slice(i, i + INSERT_CHUNK));
   }
   for (const c of perHour.values()) {
     await trx
@@ -283,6 +297,7 @@ export async function pruneLoginRows(transact: Transact, before: string, slice =
 
 export function createLoginHistoryStore(s: Store, w: HistoryWrites): LoginHistoryStore {
   const { db, engine } = s;
+  const insert = loginRowsInsert();
 
   /**
    * Runs `write` in a transaction, tallying the rows it changes. The transaction holds the one
@@ -306,7 +321,7 @@ export function createLoginHistoryStore(s: Store, w: HistoryWrites): LoginHistor
     async recordLogins(events) {
       if (events.length === 0) return;
       // SQLite runs on this thread: between statements, logins answered from memory go out.
-      await tallied((trx) => writeLoginRows(trx, events, yieldToIo));
+      await tallied((trx) => writeLoginRows(trx, events, insert, yieldToIo));
     },
 
     async listLogins(query) {

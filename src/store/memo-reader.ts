@@ -69,12 +69,22 @@ export const RECHECK_MS = 2;
 export function lookupVersion(engine: { changeVersion(): string; localChanges(): number }, recheckMs = RECHECK_MS): () => string {
   let shared = '';
   let checkedAt = -Infinity;
+  // The last answer, handed out again while neither part moved (no string built per lookup).
+  let local = NaN;
+  let answer = '';
+  let answerShared = '';
   return () => {
     const t = performance.now();
     if (t - checkedAt >= recheckMs) {
       shared = engine.changeVersion();
       checkedAt = t;
     }
-    return `${shared}|${engine.localChanges()}`;
+    const l = engine.localChanges();
+    if (l !== local || shared !== answerShared) {
+      local = l;
+      answerShared = shared;
+      answer = `${shared}|${l}`;
+    }
+    return answer;
   };
 }

@@ -29,19 +29,20 @@ const STATEMENT_CACHE_SIZE = 256;
  * keep recently used statements. Reuse is safe: Kysely serialises all queries on the one
  * connection, and SQLite re-prepares a cached statement itself after a schema change.
  */
-function withStatementCache(db: SqliteConnection): SqliteDatabase {
+function withStatementCache(db: SqliteConnection, onWrite: () => void): SqliteDatabase {
   const cache = new Map<string, ReturnType<SqliteConnection['prepare']>>();
   return {
     close() {
       cache.clear();
       db.close();
+      onWrite(); // localChanges asks the closed connection next, and fails like every lookup after close
     },
     prepare(sql) {
       let stmt = cache.get(sql);
       if (stmt) {
         cache.delete(sql); // re-insert: Map order is the LRU order
       } else {
-        stmt = db.prepare(sql);
+        stmt = READ_ONLY_SQL.test(sql) ? db.prepare(sql) : noticingWrites(db.prepare(sql), onWrite);
         if (cache.size >= STATEMENT_CACHE_SIZE) {
           const oldest = cache.keys().next();
           if (!oldest.done) cache.delete(oldest.value);
@@ -49,6 +50,45 @@ function withStatementCache(db: SqliteConnection): SqliteDatabase {
       }
       cache.set(sql, stmt);
       return stmt;
+    },
+  };
+}
+
+/** A SELECT cannot change a row; anything else (INSERT, UPDATE, DELETE, WITH, PRAGMA, BEGIN...) may. */
+const READ_ONLY_SQL = /^\s*select\b/i;
+
+type Statement = ReturnType<SqliteConnection['prepare']>;
+
+/**
+ * A statement that may change rows, calling `onWrite` after each time it runs (and after each
+ * row it steps through), so localChanges knows when total_changes() can have moved.
+ */
+function noticingWrites(stmt: Statement, onWrite: () => void): Statement {
+  return {
+    reader: stmt.reader,
+    all(params) {
+      try {
+        return stmt.all(params);
+      } finally {
+        onWrite();
+      }
+    },
+    run(params) {
+      try {
+        return stmt.run(params);
+      } finally {
+        onWrite();
+      }
+    },
+    *iterate(params) {
+      try {
+        for (const row of stmt.iterate(params)) {
+          onWrite();
+          yield row;
+        }
+      } finally {
+        onWrite();
+      }
     },
   };
 }
@@ -185,13 +225,26 @@ export function openSqliteEngine(file: string, opts: SqliteEngineOptions = {}): 
     throw err;
   }
   const changes = db.prepare('SELECT total_changes() AS tc');
-  const version = db.prepare('SELECT data_version AS dv FROM pragma_data_version');
+  // The plain pragma: a third cheaper than the same value through the pragma_data_version table.
+  const version = db.prepare('PRAGMA data_version');
+  // total_changes() moves only when a statement that may write runs on this connection, and all
+  // of them are prepared through withStatementCache, which counts their runs: the lookups ask
+  // localChanges several times per login, and now pay for a query only after a write.
+  let writes = 0;
+  let countedAt = -1;
+  let total = 0;
   return {
     flavour: 'sqlite',
-    dialect: new ImmediateSqliteDialect({ database: withStatementCache(db) }, opts.turn),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(db, () => void writes++) }, opts.turn),
     // Synchronous and outside Kysely: statements on this connection never interleave with it.
-    changeVersion: () => String((version.all([])[0] as { dv: number | bigint }).dv),
-    localChanges: () => Number((changes.all([])[0] as { tc: number | bigint }).tc),
+    changeVersion: () => String((version.all([])[0] as { data_version: number | bigint }).data_version),
+    localChanges: () => {
+      if (countedAt !== writes) {
+        total = Number((changes.all([])[0] as { tc: number | bigint }).tc);
+        countedAt = writes;
+      }
+      return total;
+    },
     isUniqueViolation: (err) => {
       const code = sqliteErrorCode(err);
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

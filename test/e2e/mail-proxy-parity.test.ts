@@ -5,17 +5,41 @@
  * scenario is a script of client lines; the lines each proxy sends back (and for SMTP what the
  * backend was told) must be the same. Where nginx 1.22 is wrong, the scenario names the
  * difference and asserts both sides of it, so a change on either side shows here.
+ *
+ * Client certificates (nginx `ssl_verify_client`, `auth_http_pass_client_cert`): IMAP listeners
+ * with implicit TLS in each mode, and one with STARTTLS, ask a recording tap in front of the
+ * same auth server; besides the lines, the Auth-SSL-* headers each proxy sent must be the same,
+ * byte for byte (TLSv1.3 allowed on the nginx side so both negotiate the same protocol and
+ * cipher: nginx 1.22's mail default is TLSv1 to TLSv1.2).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../harness/clients.js';
-import { freePorts, rawSession, startDovecot, startNginx, startSmtpSink, type DovecotHandle, type NginxHandle, type SmtpSinkHandle } from '../harness/index.js';
+import {
+  freePorts,
+  makeSelfSignedCert,
+  makeTestCa,
+  rawSession,
+  runImapClient,
+  startDovecot,
+  startNginx,
+  startSmtpSink,
+  type DovecotHandle,
+  type NginxHandle,
+  type SmtpSinkHandle,
+  type TestCa,
+  type TestCert,
+} from '../harness/index.js';
+import { startAuthRecorder, type AuthRecorderHandle } from '../harness/auth-recorder.js';
 import { startPostern, type PosternHandle } from '../harness/postern.js';
 import { hashPassword } from '../../src/passwords/index.js';
 
-type Service = 'imap' | 'pop3' | 'smtp' | 'mx';
+type Service = 'imap' | 'pop3' | 'smtp' | 'mx' | CertService;
+/** Implicit-TLS IMAP listeners in each `ssl_verify_client` mode, and STARTTLS with `on`. */
+type CertService = 'imapsNoCa' | 'imapsOn' | 'imapsOptional' | 'imapStarttlsOn';
+const CERT_SERVICES: CertService[] = ['imapsNoCa', 'imapsOn', 'imapsOptional', 'imapStarttlsOn'];
 
 interface Step {
   /** A client line (CRLF added). */
@@ -33,12 +57,18 @@ interface Scenario {
    * Without it, both transcripts must be equal.
    */
   differs?: { why: string; nginx: (lines: string[]) => void; postern: (lines: string[]) => void };
+  /** Implicit TLS, presenting this client certificate (or none). */
+  tls?: { cert?: () => TestCert };
+  /** The auth request's Auth-SSL-Verify; then every Auth-SSL-* header must be the same on both sides. */
+  authSsl?: RegExp;
+  /** No greeting: this one line, then the proxy closes (a refused certificate). */
+  refused?: string;
 }
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const ALICE = 'alice@example.com';
 const ALICE_PASS = 'alice secret';
-const greeting = (service: Service): Step => ({ upto: service === 'imap' ? /^\* OK/ : service === 'pop3' ? /^\+OK/ : /^220 / });
+const greeting = (service: Service): Step => ({ upto: service === 'pop3' ? /^\+OK/ : service === 'smtp' || service === 'mx' ? /^220 / : /^\* OK/ });
 const ehlo = (name = 'client.test'): Step => ({ send: `EHLO ${name}`, upto: /^250 / });
 
 const SCENARIOS: Scenario[] = [
@@ -99,7 +129,25 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'MX: RCPT before MAIL, MAIL twice', service: 'mx', steps: [ehlo('sender.test'), { send: `RCPT TO:<${ALICE}>`, upto: /^\d{3} / }, { send: 'MAIL FROM:<a@elsewhere.test>', upto: /^\d{3} / }, { send: 'MAIL FROM:<b@elsewhere.test>', upto: /^\d{3} / }, { send: 'QUIT', upto: 'close' }] },
   { name: 'MX: an unknown recipient', service: 'mx', steps: [ehlo('sender.test'), { send: 'MAIL FROM:<a@elsewhere.test>', upto: /^\d{3} / }, { send: 'RCPT TO:<nobody@example.com>', upto: /^\d{3} / }, { send: 'QUIT', upto: 'close' }] },
+  // Client certificates over implicit TLS (ngx_mail_verify_cert, §1.3 rows 20-25).
+  ...certScenarios(),
 ];
+
+function certScenarios(): Scenario[] {
+  const login: Step[] = [{ send: `a1 LOGIN ${ALICE} "${ALICE_PASS}"`, upto: /^a1 / }, { send: 'a2 LOGOUT', upto: 'close' }];
+  const refused = (line: string): Pick<Scenario, 'steps' | 'refused'> => ({ steps: [{ upto: 'close' }], refused: line });
+  return [
+    { name: 'optional_no_ca: a self-signed certificate is asked about (FAILED), with its PEM', service: 'imapsNoCa', tls: { cert: () => certs.self }, steps: login, authSsl: /^FAILED:self-signed certificate$/ },
+    { name: 'optional_no_ca: a certificate from an unknown CA (FAILED)', service: 'imapsNoCa', tls: { cert: () => certs.signed }, steps: login, authSsl: /^FAILED:unable to verify the first certificate$/ },
+    { name: 'optional_no_ca: a subject with RFC 2253 specials and UTF-8', service: 'imapsNoCa', tls: { cert: () => certs.odd }, steps: login, authSsl: /^FAILED:/ },
+    { name: 'optional_no_ca: no certificate (NONE)', service: 'imapsNoCa', tls: {}, steps: login, authSsl: /^NONE$/ },
+    { name: 'on: a certificate from the trusted CA (SUCCESS)', service: 'imapsOn', tls: { cert: () => certs.signed }, steps: login, authSsl: /^SUCCESS$/ },
+    { name: 'on: no certificate is refused before the greeting', service: 'imapsOn', tls: {}, ...refused('* BYE No required SSL certificate') },
+    { name: 'on: a self-signed certificate is refused', service: 'imapsOn', tls: { cert: () => certs.self }, ...refused('* BYE SSL certificate error') },
+    { name: 'optional: a self-signed certificate is refused', service: 'imapsOptional', tls: { cert: () => certs.self }, ...refused('* BYE SSL certificate error') },
+    { name: 'optional: no certificate (NONE)', service: 'imapsOptional', tls: {}, steps: login, authSsl: /^NONE$/ },
+  ];
+}
 
 /**
  * What differs between two runs of the same proxy: salts (random and time) and Dovecot's
@@ -108,9 +156,10 @@ const SCENARIOS: Scenario[] = [
 const normalise = (line: string): string => line.replace(/<\d+\.\d+@[^>]+>/g, '<salt>').replace(/\(\d+\.\d+ \+ [\d.+ ]+ secs\)/g, '(timing)');
 
 async function transcript(port: number, s: Scenario): Promise<string[]> {
-  const session = await rawSession(port);
+  const cert = s.tls?.cert?.();
+  const session = await rawSession(port, s.tls ? { tls: true, ...(cert ? { cert: cert.cert, key: cert.key } : {}) } : {});
   try {
-    for (const step of [greeting(s.service), ...s.steps]) {
+    for (const step of [...(s.refused ? [] : [greeting(s.service)]), ...s.steps]) {
       if (step.send !== undefined) session.send(step.send);
       if (step.upto === 'close') assert.ok(await session.waitClosed(10_000), `${s.name}: the proxy did not close:\n${session.lines.join('\n')}`);
       else await session.expect(step.upto, 10_000);
@@ -125,13 +174,32 @@ let dovecot: DovecotHandle;
 let sink: SmtpSinkHandle;
 let postern: PosternHandle;
 let nginx: NginxHandle;
-const proxyPorts: Record<Service, number> = { imap: 0, pop3: 0, smtp: 0, mx: 0 };
+let ca: TestCa;
+let recorder: AuthRecorderHandle;
+const certs = {} as { self: TestCert; signed: TestCert; odd: TestCert };
+const proxyPorts: Record<Service, number> = { imap: 0, pop3: 0, smtp: 0, mx: 0, imapsNoCa: 0, imapsOn: 0, imapsOptional: 0, imapStarttlsOn: 0 };
+
+/** Each certificate listener: TLS, ssl_verify_client, whether it trusts the CA and passes the PEM. */
+const CERT_LISTENERS: Record<CertService, { tls: 'implicit' | 'starttls'; verify: string; trustsCa: boolean; passCert: boolean }> = {
+  imapsNoCa: { tls: 'implicit', verify: 'optional_no_ca', trustsCa: false, passCert: true },
+  imapsOn: { tls: 'implicit', verify: 'on', trustsCa: true, passCert: false },
+  imapsOptional: { tls: 'implicit', verify: 'optional', trustsCa: true, passCert: false },
+  imapStarttlsOn: { tls: 'starttls', verify: 'on', trustsCa: true, passCert: true },
+};
 
 before(async () => {
   [dovecot, sink] = await Promise.all([startDovecot({ label: 'dovecot-parity', users: [{ user: ALICE, password: ALICE_PASS }] }), startSmtpSink({ xclient: true, name: 'sink.test' })]);
   dovecot.deliver(ALICE, 'From: a@example.com\r\nSubject: parity\r\n\r\nbody\r\n');
-  const [imap, pop3, smtp, mx] = (await freePorts(4)) as [number, number, number, number];
-  Object.assign(proxyPorts, { imap, pop3, smtp, mx });
+  const ports = await freePorts(4 + CERT_SERVICES.length);
+  (['imap', 'pop3', 'smtp', 'mx', ...CERT_SERVICES] as const).forEach((service, i) => (proxyPorts[service] = ports[i]!));
+  const { imap, pop3, smtp, mx } = proxyPorts;
+  ca = makeTestCa('/O=Example Org/CN=Parity CA');
+  certs.self = ca.selfSigned('self', '/O=Example Org/CN=client user');
+  certs.signed = ca.issue('signed', '/O=Example Org/CN=client user');
+  certs.odd = ca.issue('odd', '/C=DE/O=Example\\, Inc. "x"/OU=a\\+b;c<d>=e/CN=#J\u00fcrgen ');
+  const serverCert = makeSelfSignedCert(ca.dir);
+  // The tap in front of Postern's auth endpoint, for the certificate listeners of both proxies.
+  recorder = await startAuthRecorder({ forwardTo: () => ({ port: postern.port }) });
   postern = await startPostern({
     env: { POSTERN_AUTH_FAILURE_WAIT_SECONDS: '1', POSTERN_DEFENCE_PENALTY_MAX_SECONDS: '1' },
     mailProxy: ({ authUrl, secretHeader, secret }) => [
@@ -140,10 +208,22 @@ before(async () => {
       'server_name = "mail.test"',
       `auth_http = "${authUrl}"`,
       `auth_http_headers = { ${JSON.stringify(secretHeader)} = ${JSON.stringify(secret)} }`,
+      `tls_cert_file = ${JSON.stringify(serverCert.cert)}`,
+      `tls_key_file = ${JSON.stringify(serverCert.key)}`,
       ...listener('imap', imap, ['plain', 'login']),
       ...listener('pop3', pop3, ['plain']),
       ...listener('smtp', smtp, ['plain', 'login']),
       ...listener('smtp-mx', mx, ['none'], `${authUrl}/mx`),
+      ...CERT_SERVICES.flatMap((service) => {
+        const c = CERT_LISTENERS[service];
+        return [
+          ...listener('imap', proxyPorts[service], ['plain'], recorder.url(authUrl.slice(authUrl.indexOf('/')))),
+          `tls = "${c.tls}"`,
+          `tls_verify_client = "${c.verify}"`,
+          ...(c.trustsCa ? [`tls_client_ca_file = ${JSON.stringify(ca.ca.cert)}`] : []),
+          `auth_http_pass_client_cert = ${c.passCert}`,
+        ];
+      }),
     ].join('\n'),
     setup: async (dir) => {
       await dir.addDomain('example.com');
@@ -161,6 +241,22 @@ before(async () => {
       { protocol: 'pop3', name: 'pop3', auth: ['plain'] },
       { protocol: 'smtp', name: 'smtp', auth: ['plain', 'login'], xclient: true },
       { protocol: 'smtp', name: 'mx', auth: ['none'], xclient: true, authHttp: `${postern.authUrl}/mx` },
+      ...CERT_SERVICES.map((service) => {
+        const c = CERT_LISTENERS[service];
+        return {
+          protocol: 'imap' as const,
+          name: service,
+          ...(c.tls === 'implicit' ? { ssl: true } : { starttls: 'on' as const }),
+          authHttp: recorder.url(postern.config.listen.path),
+          extra: [
+            // nginx 1.22's mail default stops at TLSv1.2; Node's goes to TLSv1.3.
+            'ssl_protocols TLSv1.2 TLSv1.3',
+            `ssl_verify_client ${c.verify}`,
+            ...(c.trustsCa ? [`ssl_client_certificate ${ca.ca.cert}`] : []),
+            `auth_http_pass_client_cert ${c.passCert ? 'on' : 'off'}`,
+          ],
+        };
+      }),
     ],
   });
 });
@@ -176,24 +272,65 @@ after(async () => {
   mkdirSync(join(projectRoot, 'test-artifacts'), { recursive: true });
   writeFileSync(join(projectRoot, 'test-artifacts', 'mail-proxy-parity.md'), `# Parity: nginx 1.22 and Postern's mail proxy\n\n${table.join('\n')}\n`);
   await Promise.allSettled([nginx?.stop(), postern?.stop()]);
-  await Promise.allSettled([dovecot?.stop(), sink?.stop()]);
+  await Promise.allSettled([dovecot?.stop(), sink?.stop(), recorder?.stop()]);
+  ca?.remove();
 });
+
+/** The Auth-SSL-* header lines of the auth request a run made, the run's transcript, and how many requests it made. */
+async function withAuthSsl(port: number, s: Scenario): Promise<{ lines: string[]; ssl: string[]; asked: number }> {
+  const first = recorder.requests.length;
+  const lines = await transcript(port, s);
+  const asked = recorder.requests.length - first;
+  return { lines, ssl: asked > 0 ? recorder.headerLines(first, /^Auth-SSL/) : [], asked };
+}
 
 describe('the same scenarios through nginx 1.22 and through Postern', () => {
   for (const s of SCENARIOS) {
     test(s.name, async () => {
-      const viaNginx = await transcript(nginx.ports[s.service]!, s);
-      const viaPostern = await transcript(proxyPorts[s.service], s);
+      const nginxRun = await withAuthSsl(nginx.ports[s.service]!, s);
+      const posternRun = await withAuthSsl(proxyPorts[s.service], s);
+      const [viaNginx, viaPostern] = [nginxRun.lines, posternRun.lines];
+      if (s.refused) {
+        assert.deepEqual(viaNginx, [s.refused], 'nginx (the reference)');
+        assert.equal(nginxRun.asked + posternRun.asked, 0, 'a refused client never reaches the auth server');
+      }
+      if (s.authSsl) {
+        assert.equal(nginxRun.asked, 1, 'nginx asked the auth server once');
+        assert.equal(posternRun.asked, 1, 'Postern asked the auth server once');
+        const verify = nginxRun.ssl.find((l) => l.startsWith('Auth-SSL-Verify: '))?.slice('Auth-SSL-Verify: '.length) ?? '';
+        assert.match(verify, s.authSsl, `nginx's Auth-SSL-Verify:\n${nginxRun.ssl.join('\n')}`);
+        assert.deepEqual(posternRun.ssl, nginxRun.ssl, `${s.name}: Postern's Auth-SSL-* headers (actual) differ from nginx's (expected)`);
+      }
       if (s.differs) {
         s.differs.nginx(viaNginx);
         s.differs.postern(viaPostern);
         table.push(`| ${s.name} | ${s.service} | differs as intended: ${s.differs.why} |`);
       } else {
         assert.deepEqual(viaPostern, viaNginx, `${s.name}: Postern (actual) differs from nginx (expected)`);
-        table.push(`| ${s.name} | ${s.service} | same ${viaPostern.length} lines |`);
+        const ssl = s.authSsl ? `, same ${posternRun.ssl.length} Auth-SSL-* headers` : '';
+        table.push(`| ${s.name} | ${s.service} | same ${viaPostern.length} lines${ssl} |`);
       }
     });
   }
+
+  test('STARTTLS with a client certificate (Python imaplib): the same Auth-SSL-* headers; without one, both refuse', async () => {
+    const run = async (port: number, cert?: TestCert) => {
+      const first = recorder.requests.length;
+      const result = await runImapClient({ port, tls: 'starttls', user: ALICE, password: ALICE_PASS, mech: 'login', ...(cert ? { certfile: cert.cert, keyfile: cert.key } : {}) });
+      return { result, ssl: recorder.requests.length > first ? recorder.headerLines(first, /^Auth-SSL/) : [] };
+    };
+    const viaNginx = await run(nginx.ports.imapStarttlsOn!, certs.signed);
+    const viaPostern = await run(proxyPorts.imapStarttlsOn, certs.signed);
+    assert.ok(viaNginx.result.ok && viaPostern.result.ok, JSON.stringify([viaNginx.result.transcript, viaPostern.result.transcript]));
+    assert.ok(viaNginx.ssl.includes('Auth-SSL-Verify: SUCCESS') && viaNginx.ssl.some((l) => l.startsWith('Auth-SSL-Cert: -----BEGIN%20CERTIFICATE-----%0A')), viaNginx.ssl.join('\n'));
+    assert.deepEqual(viaPostern.ssl, viaNginx.ssl);
+    const refusedByNginx = await run(nginx.ports.imapStarttlsOn!);
+    const refusedByPostern = await run(proxyPorts.imapStarttlsOn);
+    assert.equal(refusedByNginx.result.ok || refusedByPostern.result.ok, false);
+    assert.equal(refusedByPostern.result.stage, refusedByNginx.result.stage);
+    assert.deepEqual([refusedByNginx.ssl, refusedByPostern.ssl], [[], []]);
+    table.push(`| STARTTLS with and without a client certificate | imapStarttlsOn | same ${viaPostern.ssl.length} Auth-SSL-* headers; both refuse without one |`);
+  });
 
   test('the SMTP backend is told the same by both proxies (XCLIENT, HELO, envelope)', () => {
     const told = sink.messages.map((m) => ({ from: m.mailFrom, to: m.rcptTo, helo: m.helo, xclient: { ...m.xclient, PORT: undefined }, user: m.user, text: m.text }));

@@ -52,6 +52,18 @@ export interface DovecotOptions {
    * plus implicit-TLS listeners (imaps, pop3s) at free ports. Default: no TLS at all.
    */
   ssl?: { cert: string; key: string };
+  /**
+   * OAUTHBEARER and XOAUTH2 through Dovecot's oauth2 passdb, which POSTs `token=<token>` to this
+   * RFC 7662 introspection URL and logs the user in when the JSON has `"active": true` and
+   * `"username"` equal to the login. The passwd-file passdb (PLAIN, LOGIN) and userdb stay.
+   */
+  oauth2?: { introspectionUrl: string };
+  /**
+   * The PROXY protocol (v1 or v2) on the imap and pop3 listeners, believed from these networks
+   * (`haproxy_trusted_networks`): Dovecot then logs the header's addresses as rip/lip, and
+   * refuses connections without a header.
+   */
+  haproxy?: { trustedNetworks: string[] };
   /** Raw lines appended to dovecot.conf. */
   extra?: string[];
   startTimeoutMs?: number;
@@ -117,6 +129,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
   const confPath = join(dir, 'dovecot.conf');
   const passwdPath = join(dir, 'passwd');
   const mastersPath = join(dir, 'master-users');
+  const oauth2Path = join(dir, 'dovecot-oauth2.conf.ext');
   const pidPath = join(runDir, 'master.pid');
   const protocols = opts.protocols ?? ['imap', 'pop3'];
   const timeoutMs = opts.startTimeoutMs ?? 10_000;
@@ -160,6 +173,16 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
       });
       writeFileSync(mastersPath, m.join('\n') + '\n', { mode: 0o644 });
     }
+    if (opts.oauth2) {
+      const oauth2 = [
+        `introspection_mode = post`,
+        `introspection_url = ${opts.oauth2.introspectionUrl}`,
+        `username_attribute = username`,
+        `active_attribute = active`,
+        `active_value = true`,
+      ];
+      writeFileSync(oauth2Path, oauth2.join('\n') + '\n', { mode: 0o644 });
+    }
 
     const instance = `postern-test-${process.pid}-${++instanceCounter}`;
     const conf: string[] = [
@@ -174,7 +197,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
       `protocols = ${protocols.join(' ')}`,
       ...(opts.ssl ? [`ssl = yes`, `ssl_cert = <${opts.ssl.cert}`, `ssl_key = <${opts.ssl.key}`] : [`ssl = no`]),
       `disable_plaintext_auth = no`,
-      `auth_mechanisms = plain login`,
+      `auth_mechanisms = plain login${opts.oauth2 ? ' oauthbearer xoauth2' : ''}`,
       `auth_username_format = %u`,
       `auth_username_chars =`,
       `auth_verbose = yes`,
@@ -200,6 +223,19 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
             `}`,
           ]
         : []),
+      // Bearer mechanisms only: the token is never compared as a password, and a refused token
+      // stays refused (not tried against the passwd-file).
+      ...(opts.oauth2
+        ? [
+            `passdb {`,
+            `  driver = oauth2`,
+            `  mechanisms = oauthbearer xoauth2`,
+            `  args = ${oauth2Path}`,
+            `  result_failure = return-fail`,
+            `  result_internalfail = return-fail`,
+            `}`,
+          ]
+        : []),
       `passdb {`,
       `  driver = passwd-file`,
       `  args = ${passwdPath}`,
@@ -208,10 +244,12 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
       `  driver = passwd-file`,
       `  args = ${passwdPath}`,
       `}`,
+      ...(opts.haproxy ? [`haproxy_trusted_networks = ${opts.haproxy.trustedNetworks.join(' ')}`] : []),
       `service imap-login {`,
       `  inet_listener imap {`,
       `    address = ${LOOPBACK}`,
       `    port = ${imapPort}`,
+      ...(opts.haproxy ? [`    haproxy = yes`] : []),
       `  }`,
       `  inet_listener imaps {`,
       `    address = ${LOOPBACK}`,
@@ -222,6 +260,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotHandle>
       `  inet_listener pop3 {`,
       `    address = ${LOOPBACK}`,
       `    port = ${pop3Port}`,
+      ...(opts.haproxy ? [`    haproxy = yes`] : []),
       `  }`,
       `  inet_listener pop3s {`,
       `    address = ${LOOPBACK}`,

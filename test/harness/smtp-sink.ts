@@ -23,6 +23,11 @@ export interface SmtpSinkOptions {
    * function decides (return true to accept).
    */
   auth?: boolean | ((username: string, password: string, method: string) => boolean);
+  /**
+   * Offer AUTH XOAUTH2 (PLAIN and LOGIN then refuse unless `auth` accepts): decides on the user
+   * and bearer token. A refusal is told as Google does: a 334 JSON error challenge, then 535.
+   */
+  xoauth2?: (username: string, accessToken: string) => boolean;
   /** Reject a recipient: return [code, text] to refuse, undefined to accept. */
   rejectRcpt?: (address: string) => [number, string] | undefined;
 }
@@ -31,6 +36,8 @@ export interface SinkAuthAttempt {
   method: string;
   username: string;
   password: string | undefined;
+  /** XOAUTH2's bearer token. */
+  accessToken?: string;
   accepted: boolean;
 }
 
@@ -121,7 +128,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     if (typeof helo === 'string' && helo !== '') rec.helo = helo;
   };
 
-  const authEnabled = opts.auth !== undefined && opts.auth !== false;
+  const authEnabled = (opts.auth !== undefined && opts.auth !== false) || opts.xoauth2 !== undefined;
   const server = new SMTPServer({
     name: opts.name ?? 'sink.test',
     banner: opts.banner ?? 'smtp sink ready',
@@ -129,7 +136,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     disableReverseLookup: true,
     authOptional: true,
     allowInsecureAuth: true,
-    authMethods: ['PLAIN', 'LOGIN'],
+    authMethods: opts.xoauth2 ? ['PLAIN', 'LOGIN', 'XOAUTH2'] : ['PLAIN', 'LOGIN'],
     disabledCommands: authEnabled ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     useXClient: opts.xclient === true,
     size: 50 * 1024 * 1024,
@@ -144,6 +151,16 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
         // XCLIENT LOGIN=<name>: nginx asserts the user; accept and record it.
         rec.xclientLogin = auth.username ?? '';
         cb(null, { user: auth.username });
+        return;
+      }
+      if (auth.method === 'XOAUTH2' && opts.xoauth2) {
+        const username = auth.username ?? '';
+        const accessToken = auth.accessToken ?? '';
+        const accepted = opts.xoauth2(username, accessToken);
+        rec.auth.push({ method: auth.method, username, password: undefined, accessToken, accepted });
+        // smtp-server sends `data` as the 334 error challenge when `user` is missing.
+        if (accepted) cb(null, { user: username });
+        else cb(null, { data: { status: '401', schemes: 'bearer' } });
         return;
       }
       const username = auth.username ?? '';

@@ -5,9 +5,12 @@
  * goes to the client) or, when asked, AUTH to the backend; the client is told `235 2.0.0 OK`.
  * Better than nginx 1.22: the XCLIENT LOGIN and NAME are xtext-encoded, XCLIENT is sent only
  * when the backend offers it (and the caller is told), and AUTH uses a mechanism the backend
- * offers (PLAIN, else LOGIN) instead of PLAIN blindly.
+ * offers (PLAIN, else LOGIN) instead of PLAIN blindly. A bearer login passed on (bearer.ts) uses
+ * the client's OAUTHBEARER or XOAUTH2, else the other one, whichever the backend offers; its
+ * error challenge is answered and the login refused.
  */
 import { isIPv6 } from 'node:net';
+import { bearerResponse, ERROR_CHALLENGE_ANSWER, MECHANISM_NAME, pickBearerMechanism, type BearerCredentials } from './bearer.js';
 import { CRLF, refused, type BackendDialogue, type BackendStep } from './types.js';
 import { xtext } from './xtext.js';
 
@@ -18,8 +21,8 @@ export interface SmtpSetup {
   clientHelo: { verb: 'HELO' | 'EHLO'; name: string } | null;
   /** Send XCLIENT with the client's address when the backend offers it. */
   xclient: { addr: string; name: string | null; login: Buffer | null } | null;
-  /** Log in to the backend with AUTH (nginx's proxy_smtp_auth). */
-  auth: { user: Buffer; pass: Buffer } | null;
+  /** Log in to the backend with AUTH (nginx's proxy_smtp_auth): a password, or the client's bearer token. */
+  auth: { user: Buffer; pass: Buffer } | BearerCredentials | null;
   /** Inbound mail: the client's MAIL FROM and RCPT TO lines, verbatim, replayed. */
   envelope: { mailFrom: string; rcptTo: string } | null;
 }
@@ -32,10 +35,12 @@ export interface SmtpDialogue extends BackendDialogue {
 const OK_235 = Buffer.from(`235 2.0.0 OK${CRLF}`);
 
 export function smtpBackendSetup(s: SmtpSetup): SmtpDialogue {
-  type Await = 'greeting' | 'ehlo' | 'helo' | 'xclient' | 'client-helo' | 'auth-plain' | 'auth-login-pass' | 'auth-login-user' | 'mail' | 'rcpt';
+  type Await = 'greeting' | 'ehlo' | 'helo' | 'xclient' | 'client-helo' | 'auth-plain' | 'auth-login-pass' | 'auth-login-user' | 'auth-bearer' | 'auth-bearer-error' | 'mail' | 'rcpt';
   let awaiting: Await = 'greeting';
   let reply: string[] = [];
   const offered = { xclient: false, auth: [] as string[] };
+  const password = s.auth && 'pass' in s.auth ? s.auth : null;
+  const bearer = s.auth && 'token' in s.auth ? s.auth : null;
   const line = (text: string): BackendStep => ({ kind: 'send', bytes: Buffer.from(text + CRLF, 'latin1') });
 
   function afterEhlo(): BackendStep {
@@ -60,19 +65,33 @@ export function smtpBackendSetup(s: SmtpSetup): SmtpDialogue {
       awaiting = 'mail';
       return line(s.envelope.mailFrom);
     }
-    if (s.auth) {
+    if (bearer) return authBearer(bearer);
+    if (password) {
       const b64 = (b: Buffer) => b.toString('base64');
       if (offered.auth.includes('PLAIN')) {
         awaiting = 'auth-plain';
-        return line(`AUTH PLAIN ${b64(Buffer.concat([Buffer.from([0]), s.auth.user, Buffer.from([0]), s.auth.pass]))}`);
+        return line(`AUTH PLAIN ${b64(Buffer.concat([Buffer.from([0]), password.user, Buffer.from([0]), password.pass]))}`);
       }
       if (offered.auth.includes('LOGIN')) {
         awaiting = 'auth-login-user';
-        return line(`AUTH LOGIN ${b64(s.auth.user)}`);
+        return line(`AUTH LOGIN ${b64(password.user)}`);
       }
       return refused('', `the backend offers no AUTH PLAIN or LOGIN (it offers: ${offered.auth.join(' ') || 'none'})`);
     }
     return { kind: 'done', toClient: OK_235 };
+  }
+
+  /** The answer to the backend's error challenge, for the mechanism asked with. */
+  let bearerAnswer = '';
+  function authBearer(auth: BearerCredentials): BackendStep {
+    const mechanism = pickBearerMechanism(auth.mechanism, offered.auth);
+    if (!mechanism) return refused('', `the backend offers no AUTH OAUTHBEARER or XOAUTH2 (it offers: ${offered.auth.join(' ') || 'none'})`);
+    const built = bearerResponse(mechanism, auth);
+    if (!built.ok) return refused('', built.detail);
+    awaiting = 'auth-bearer';
+    bearerAnswer = ERROR_CHALLENGE_ANSWER[mechanism];
+    // RFC 4954 §4: with an initial response the line may be up to 12288 octets.
+    return line(`AUTH ${MECHANISM_NAME[mechanism]} ${built.base64}`);
   }
 
   function readCapabilities(lines: string[]): void {
@@ -131,9 +150,18 @@ export function smtpBackendSetup(s: SmtpSetup): SmtpDialogue {
         case 'auth-login-user':
           if (code !== '334') return fail('the backend refused AUTH LOGIN');
           awaiting = 'auth-login-pass';
-          return line(s.auth!.pass.toString('base64'));
+          return line(password!.pass.toString('base64'));
         case 'auth-login-pass':
           return code === '235' ? { kind: 'done', toClient: OK_235 } : fail('the backend refused AUTH LOGIN');
+        case 'auth-bearer':
+          if (code === '235') return { kind: 'done', toClient: OK_235 };
+          if (code !== '334') return fail('the backend refused the token');
+          // RFC 7628 §3.2.2 (§4.1's SMTP example): answer the error challenge; its 535 follows.
+          awaiting = 'auth-bearer-error';
+          return line(bearerAnswer);
+        case 'auth-bearer-error':
+          // Whatever follows an error challenge, the token was refused.
+          return fail('the backend refused the token');
       }
     },
   };

@@ -57,65 +57,112 @@ function isTag(tag: string): boolean {
 }
 
 export function imapCommandReader(maxBytes = DEFAULT_IMAP_BUFFER): ImapCommandReader {
-  let buf = Buffer.alloc(0);
-  // Where parsing resumes in `buf`; a command cut short (by a literal, or an incomplete line) waits in `partial`.
-  let pos = 0;
+  return new Reader(maxBytes);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+type Partial = { tag: string; name: ImapCommandName; args: Buffer[]; literal: number | null };
+
+/** A class, not closures: every client connection has one, idle ones included, so its size counts. */
+class Reader implements ImapCommandReader {
+  private buf = EMPTY;
+  /** Where parsing resumes in `buf`; a command cut short (by a literal, or an incomplete line) waits in `partial`. */
+  private pos = 0;
   /** Where the command (or SASL line) being read began in `buf`: the buffer limit counts from here. */
-  let start = 0;
-  let partial: { tag: string; name: ImapCommandName; args: Buffer[]; literal: number | null } | null = null;
-  let lineMode = false;
+  private start = 0;
+  private partial: Partial | null = null;
+  private lineMode = false;
+
+  constructor(private readonly maxBytes: number) {}
+
+  push(bytes: Buffer): ImapInput[] {
+    // Keep the unfinished command's consumed part (its literals) for the limit.
+    const from = this.partial ? this.start : this.pos;
+    this.buf = this.buf.length === from ? Buffer.from(bytes) : Buffer.concat([this.buf.subarray(from), bytes]);
+    this.pos -= from;
+    this.start = this.partial ? this.start - from : this.pos;
+    const out: ImapInput[] = [];
+    for (;;) {
+      const got = this.next();
+      if (got === null) {
+        // Nothing complete: bounded like nginx's buffer.
+        if (this.buf.length - this.start >= this.maxBytes) out.push(this.tooLong(this.tagOf()));
+        return out;
+      }
+      out.push(got);
+      if (got.kind === 'too-long' || (got.kind === 'invalid' && got.quit)) return out;
+      // A synchronizing literal: the client sends its data only after our `+ OK`.
+      if (got.kind === 'continue') return out;
+      // After AUTHENTICATE the session decides whether a SASL line follows (it calls expectLine);
+      // after LOGIN or a SASL line it may ask the auth server, and the rest must stay raw.
+      if (got.kind === 'line' || (got.kind === 'command' && (got.name === 'AUTHENTICATE' || got.name === 'LOGIN'))) return out;
+    }
+  }
+
+  pending(): Buffer {
+    return this.buf.subarray(this.pos);
+  }
+
+  expectLine(): void {
+    this.lineMode = true;
+  }
 
   /** Past the buffer: everything held is dropped, the session closes. */
-  function tooLong(tag: string | null): ImapInput {
-    buf = Buffer.alloc(0);
-    pos = start = 0;
-    partial = null;
-    lineMode = false;
+  private tooLong(tag: string | null): ImapInput {
+    this.buf = EMPTY;
+    this.pos = this.start = 0;
+    this.partial = null;
+    this.lineMode = false;
     return { kind: 'too-long', tag };
   }
 
   /** Whether the command ending with the LF at `lf` outgrew the buffer. */
-  const overLimit = (lf: number): boolean => lf + 1 - start > maxBytes;
+  private overLimit(lf: number): boolean {
+    return lf + 1 - this.start > this.maxBytes;
+  }
 
-  function invalid(tag: string | null): ImapInput | null {
+  private invalid(tag: string | null): ImapInput | null {
+    const { buf, pos } = this;
     // Skip to the end of the line; a line ending in `{n+}` means unframeable data follows.
     const lf = buf.indexOf(0x0a, pos);
     if (lf < 0) return null;
-    if (overLimit(lf)) return tooLong(tag);
+    if (this.overLimit(lf)) return this.tooLong(tag);
     const line = buf.subarray(pos, lf).toString('latin1').replace(/\r$/, '');
-    pos = lf + 1;
-    partial = null;
+    this.pos = lf + 1;
+    this.partial = null;
     return { kind: 'invalid', tag, quit: /\{\d+\+\}$/.test(line) };
   }
 
   /** Parses from `pos`; null: need more bytes. */
-  function next(): ImapInput | null {
-    if (lineMode) {
-      start = pos;
+  private next(): ImapInput | null {
+    const { buf, pos, partial } = this;
+    if (this.lineMode) {
+      this.start = pos;
       const lf = buf.indexOf(0x0a, pos);
       if (lf < 0) return null;
-      if (overLimit(lf)) return tooLong(null);
+      if (this.overLimit(lf)) return this.tooLong(null);
       const line = Buffer.from(buf.subarray(pos, lf > pos && buf[lf - 1] === 0x0d ? lf - 1 : lf));
-      pos = lf + 1;
-      lineMode = false;
+      this.pos = lf + 1;
+      this.lineMode = false;
       return { kind: 'line', line };
     }
-    if (partial && partial.literal === null) return rest(partial);
+    if (partial && partial.literal === null) return this.rest(partial);
     if (partial && partial.literal !== null) {
       const n = partial.literal;
       if (buf.length - pos < n) return null;
       partial.args.push(Buffer.from(buf.subarray(pos, pos + n)));
-      pos += n;
+      this.pos = pos + n;
       partial.literal = null;
-      return rest(partial);
+      return this.rest(partial);
     }
-    start = pos;
+    this.start = pos;
     const lineEnd = buf.indexOf(0x0a, pos);
     const sp = buf.indexOf(0x20, pos);
     const tagEnd = sp >= 0 && (lineEnd < 0 || sp < lineEnd) ? sp : -1;
-    if (tagEnd < 0) return lineEnd < 0 ? null : invalid(null);
+    if (tagEnd < 0) return lineEnd < 0 ? null : this.invalid(null);
     const tag = buf.toString('latin1', pos, tagEnd);
-    if (!isTag(tag)) return invalid(null);
+    if (!isTag(tag)) return this.invalid(null);
     if (lineEnd < 0) return null;
     let i = tagEnd;
     while (buf[i] === 0x20) i++;
@@ -123,17 +170,18 @@ export function imapCommandReader(maxBytes = DEFAULT_IMAP_BUFFER): ImapCommandRe
     while (j < lineEnd && /[A-Za-z]/.test(String.fromCharCode(buf[j]!))) j++;
     const name = buf.toString('latin1', i, j).toUpperCase() as ImapCommandName;
     const after = buf[j];
-    if (!IMAP_COMMANDS.includes(name) || (after !== 0x20 && after !== 0x0d && after !== 0x0a)) return invalid(tag);
-    pos = j;
-    partial = { tag, name, args: [], literal: null };
-    return rest(partial);
+    if (!IMAP_COMMANDS.includes(name) || (after !== 0x20 && after !== 0x0d && after !== 0x0a)) return this.invalid(tag);
+    this.pos = j;
+    this.partial = { tag, name, args: [], literal: null };
+    return this.rest(this.partial);
   }
 
   /** Arguments after the command name (or after a literal), up to the end of the line. */
-  function rest(cmd: NonNullable<typeof partial>): ImapInput | null {
-    const lineEnd = buf.indexOf(0x0a, pos);
+  private rest(cmd: Partial): ImapInput | null {
+    const buf = this.buf;
+    const lineEnd = buf.indexOf(0x0a, this.pos);
     if (lineEnd < 0) return null;
-    let i = pos;
+    let i = this.pos;
     while (i < lineEnd) {
       const c = buf[i]!;
       if (c === 0x20) {
@@ -141,79 +189,49 @@ export function imapCommandReader(maxBytes = DEFAULT_IMAP_BUFFER): ImapCommandRe
         continue;
       }
       if (c === 0x0d) {
-        if (i + 1 !== lineEnd) return invalid(cmd.tag);
+        if (i + 1 !== lineEnd) return this.invalid(cmd.tag);
         break;
       }
-      if (cmd.args.length >= MAX_ARGS) return invalid(cmd.tag);
+      if (cmd.args.length >= MAX_ARGS) return this.invalid(cmd.tag);
       if (c === 0x22 /* " */) {
         const out: number[] = [];
         let k = i + 1;
         for (; k < lineEnd && buf[k] !== 0x22; k++) {
           if (buf[k] === 0x5c /* \ */) k++;
-          if (k >= lineEnd || buf[k] === 0x0d) return invalid(cmd.tag);
+          if (k >= lineEnd || buf[k] === 0x0d) return this.invalid(cmd.tag);
           out.push(buf[k]!);
         }
-        if (k >= lineEnd) return invalid(cmd.tag);
+        if (k >= lineEnd) return this.invalid(cmd.tag);
         cmd.args.push(Buffer.from(out));
         i = k + 1;
         continue;
       }
       if (c === 0x7b /* { */) {
         const m = /^\{(\d{1,9})(\+?)\}\r?$/.exec(buf.toString('latin1', i, lineEnd));
-        if (!m) return invalid(cmd.tag);
+        if (!m) return this.invalid(cmd.tag);
         cmd.literal = Number(m[1]);
         // The literal and at least the LF after it must fit too.
-        if (overLimit(lineEnd + cmd.literal + 1)) return tooLong(cmd.tag);
-        pos = lineEnd + 1;
-        return m[2] === '+' ? next() : { kind: 'continue' };
+        if (this.overLimit(lineEnd + cmd.literal + 1)) return this.tooLong(cmd.tag);
+        this.pos = lineEnd + 1;
+        return m[2] === '+' ? this.next() : { kind: 'continue' };
       }
       let k = i;
       while (k < lineEnd && buf[k] !== 0x20 && buf[k] !== 0x0d) k++;
       cmd.args.push(Buffer.from(buf.subarray(i, k)));
       i = k;
     }
-    if (overLimit(lineEnd)) return tooLong(cmd.tag);
-    pos = lineEnd + 1;
-    partial = null;
+    if (this.overLimit(lineEnd)) return this.tooLong(cmd.tag);
+    this.pos = lineEnd + 1;
+    this.partial = null;
     return { kind: 'command', tag: cmd.tag, name: cmd.name, args: cmd.args };
   }
 
   /** The tag nginx has stored for the unfinished command (set once the space after a valid tag is read). */
-  function tagOf(): string | null {
-    if (partial) return partial.tag;
-    if (lineMode) return null;
-    const sp = buf.indexOf(0x20, start);
-    const tag = sp < 0 ? '' : buf.toString('latin1', start, sp);
+  private tagOf(): string | null {
+    if (this.partial) return this.partial.tag;
+    if (this.lineMode) return null;
+    const sp = this.buf.indexOf(0x20, this.start);
+    const tag = sp < 0 ? '' : this.buf.toString('latin1', this.start, sp);
     return isTag(tag) ? tag : null;
   }
-
-  return {
-    push(bytes) {
-      // Keep the unfinished command's consumed part (its literals) for the limit.
-      const from = partial ? start : pos;
-      buf = buf.length === from ? Buffer.from(bytes) : Buffer.concat([buf.subarray(from), bytes]);
-      pos -= from;
-      start = partial ? start - from : pos;
-      const out: ImapInput[] = [];
-      for (;;) {
-        const got = next();
-        if (got === null) {
-          // Nothing complete: bounded like nginx's buffer.
-          if (buf.length - start >= maxBytes) out.push(tooLong(tagOf()));
-          return out;
-        }
-        out.push(got);
-        if (got.kind === 'too-long' || (got.kind === 'invalid' && got.quit)) return out;
-        // A synchronizing literal: the client sends its data only after our `+ OK`.
-        if (got.kind === 'continue') return out;
-        // After AUTHENTICATE the session decides whether a SASL line follows (it calls expectLine);
-        // after LOGIN or a SASL line it may ask the auth server, and the rest must stay raw.
-        if (got.kind === 'line' || (got.kind === 'command' && (got.name === 'AUTHENTICATE' || got.name === 'LOGIN'))) return out;
-      }
-    },
-    pending: () => buf.subarray(pos),
-    expectLine: () => {
-      lineMode = true;
-    },
-  };
 }

@@ -27,9 +27,10 @@ const AUTH_ITEMS = [
   ['login', 'AUTH=LOGIN'],
   ['cram-md5', 'AUTH=CRAM-MD5'],
   ['external', 'AUTH=EXTERNAL'],
+  // Postern's additions, after nginx's own (src/sasl/oauthbearer.ts).
+  ['oauthbearer', 'AUTH=OAUTHBEARER'],
+  ['xoauth2', 'AUTH=XOAUTH2'],
 ] as const;
-/** Postern's bearer mechanisms, after nginx's own (src/sasl/oauthbearer.ts). */
-const BEARER_ITEMS = ['AUTH=OAUTHBEARER', 'AUTH=XOAUTH2'];
 
 /**
  * The untagged CAPABILITY line (§4.2): the configured capabilities and AUTH= items, plus
@@ -37,9 +38,9 @@ const BEARER_ITEMS = ['AUTH=OAUTHBEARER', 'AUTH=XOAUTH2'];
  * are dropped for ` STARTTLS LOGINDISABLED`. Once the connection is TLS, or with `starttls off`,
  * the plain line.
  */
-export function capabilityLine(settings: Pick<ImapSettings, 'capabilities' | 'auth' | 'bearer' | 'starttls'>, tls: boolean): string {
+export function capabilityLine(settings: Pick<ImapSettings, 'capabilities' | 'auth' | 'starttls'>, tls: boolean): string {
   const head = ['* CAPABILITY', ...settings.capabilities];
-  const auth = [...AUTH_ITEMS.filter(([method]) => settings.auth.includes(method)).map(([, item]) => item), ...(settings.bearer ? BEARER_ITEMS : [])];
+  const auth = AUTH_ITEMS.filter(([method]) => settings.auth.includes(method)).map(([, item]) => item);
   const items = tls || settings.starttls === 'off' ? [...head, ...auth] : settings.starttls === 'on' ? [...head, ...auth, 'STARTTLS'] : [...head, 'STARTTLS', 'LOGINDISABLED'];
   return `${items.join(' ')}\r\n`;
 }

@@ -20,6 +20,18 @@ test('ok: the proxy action logs in at the backend under the client tag with the 
   assert.deepEqual(send(s, 'x NOOP\r\n'), []);
 });
 
+test('a bearer ok without Auth-Pass passes the token on (AUTHENTICATE under the client tag); with Auth-Pass the backend gets LOGIN', () => {
+  const xoauth2 = (user: string) => b64(`user=${user}\x01auth=Bearer t0k.en\x01\x01`);
+  const s = open({ auth: ['plain', 'xoauth2'] });
+  send(s, `t1 AUTHENTICATE XOAUTH2 ${xoauth2('bob')}\r\n`);
+  const passed = talk(theDialogue(s.onAuthReply(reply.ok('bob@example.com', null))), ['* OK [CAPABILITY IMAP4rev1 SASL-IR] hi', 't1 OK in']);
+  assert.deepEqual(passed, { sent: `t1 AUTHENTICATE XOAUTH2 ${xoauth2('bob@example.com')}\r\n`, toClient: 't1 OK in\r\n' });
+  const t = open({ auth: ['plain', 'xoauth2'] });
+  send(t, `t2 AUTHENTICATE XOAUTH2 ${xoauth2('bob')}\r\n`);
+  const master = talk(theDialogue(t.onAuthReply(reply.ok('bob*admin', 'master pw'))), ['* OK [CAPABILITY IMAP4rev1 LITERAL+] hi', 't2 OK in']);
+  assert.equal(master.sent, 't2 LOGIN {9+}\r\nbob*admin {9+}\r\nmaster pw\r\n');
+});
+
 test('ok: commands pipelined after the login, in the same chunk or while asking, go to the backend raw (§3.5)', () => {
   const s = open();
   assert.deepEqual(send(s, 'n NOOP\r\na LOGIN bob pw\r\nb SELECT INBOX\r\nc FETCH 1'), ['n OK completed\r\n', asked('plain', 'bob', 'pw')]);
@@ -92,12 +104,12 @@ test('an auth transport or reply error: nginx\'s log line, the untagged internal
 });
 
 test('a bearer failure: RFC 7628 error challenge after the Auth-Wait sleep, the tagged NO once the client answered', () => {
-  const s = open({ bearer: true });
+  const s = open({ auth: ['plain', 'oauthbearer', 'xoauth2'] });
   send(s, `a AUTHENTICATE XOAUTH2 ${b64('user=bob\x01auth=Bearer abc\x01\x01')}\r\n`);
   assert.deepEqual(show(s.onAuthReply(reply.fail(2))), [FAILED, { sleep: 2 }, `+ ${b64('{"status":"401","schemes":"bearer"}')}\r\n`]);
   assert.deepEqual(send(s, '\r\nb NOOP\r\n'), ['a NO Invalid login or password\r\n', 'b OK completed\r\n']);
   // Without Auth-Wait, and the client's %x01 already pipelined: the NO, then the close.
-  const t = open({ bearer: true });
+  const t = open({ auth: ['plain', 'oauthbearer', 'xoauth2'] });
   t.onData(b(`a AUTHENTICATE OAUTHBEARER ${b64('n,,\x01auth=Bearer abc\x01\x01')}\r\nAQ==\r\n`));
   assert.deepEqual(show(t.onAuthReply(reply.fail(0))), [FAILED, `+ ${b64('{"status":"invalid_token","schemes":"bearer"}')}\r\n`, 'a NO Invalid login or password\r\n', '<close>']);
 });

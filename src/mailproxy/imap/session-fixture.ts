@@ -5,7 +5,7 @@ import { imapSession } from './session.js';
 /** nginx's defaults: `imap_auth plain`, `imap_capabilities IMAP4 IMAP4rev1 UIDPLUS`, 4 KiB buffer. */
 export const { settings, open, reply } = sessionFixture(
   imapSession,
-  { starttls: 'off', maxErrors: 5, bearer: false, capabilities: ['IMAP4', 'IMAP4rev1', 'UIDPLUS'], auth: ['plain'], clientBuffer: 4096 },
+  { starttls: 'off', maxErrors: 5, capabilities: ['IMAP4', 'IMAP4rev1', 'UIDPLUS'], auth: ['plain'], clientBuffer: 4096 },
   { server: '10.0.0.2', port: 143 },
 );
 

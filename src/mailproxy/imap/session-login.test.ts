@@ -126,14 +126,15 @@ test('EXTERNAL after a failed LOGIN carries no earlier password (nginx 1.22 woul
   assert.equal(attempt.attempt, 2);
 });
 
-test('OAUTHBEARER and XOAUTH2 only with bearer: method and token as pass, with or without an initial response', () => {
+test('OAUTHBEARER and XOAUTH2 each only when listed: method and token as pass, with or without an initial response', () => {
   const bearer = b64('n,a=bob@example.com,\x01auth=Bearer tok.en-1\x01\x01');
   assert.deepEqual(send(open(), `a AUTHENTICATE OAUTHBEARER ${bearer}\r\n`), ['a BAD invalid command\r\n']);
-  assert.deepEqual(send(open({ bearer: true }), `a AUTHENTICATE OAUTHBEARER ${bearer}\r\n`), [asked('oauthbearer', 'bob@example.com', 'tok.en-1')]);
-  const s = open({ bearer: true });
+  assert.deepEqual(send(open({ auth: ['plain', 'xoauth2'] }), `a AUTHENTICATE OAUTHBEARER ${bearer}\r\n`), ['a BAD invalid command\r\n']);
+  assert.deepEqual(send(open({ auth: ['plain', 'oauthbearer', 'xoauth2'] }), `a AUTHENTICATE OAUTHBEARER ${bearer}\r\n`), [asked('oauthbearer', 'bob@example.com', 'tok.en-1')]);
+  const s = open({ auth: ['plain', 'oauthbearer', 'xoauth2'] });
   assert.deepEqual(send(s, 'a AUTHENTICATE XOAUTH2\r\n'), ['+ \r\n']);
   assert.deepEqual(send(s, `${b64('user=carol\x01auth=Bearer abc=\x01\x01')}\r\n`), [asked('xoauth2', 'carol', 'abc=')]);
-  const bad = open({ bearer: true });
+  const bad = open({ auth: ['plain', 'oauthbearer', 'xoauth2'] });
   send(bad, 'a AUTHENTICATE OAUTHBEARER\r\n');
   assert.deepEqual(send(bad, `${b64('n,,\x01auth=Basic x\x01\x01')}\r\n`), [{ info: 'client sent invalid OAUTHBEARER data: auth is not "Bearer <b64token>"' }, 'a BAD invalid command\r\n']);
 });

@@ -16,12 +16,13 @@
  */
 import type { ClientTls, LoginAttempt } from '../../authclient/index.js';
 import { authMethodFor, internalErrorLine } from '../../authclient/index.js';
-import { imapBackendLogin } from '../backend/index.js';
+import { imapBackendBearer, imapBackendLogin, type BackendDialogue } from '../backend/index.js';
 import { authOutcome, type PendingAttempt } from '../auth-outcome.js';
 import { tellFailure, type ToldFailure } from '../bearer-error.js';
 import { continueSasl, makeSalt, startSasl, type SaslLogin, type SaslOutcome, type SaslStep } from '../sasl-exchange.js';
 import type { ClientSession, ConnectionFacts, ImapSettings, SessionAction, SessionEnv } from '../session.js';
 import { CLOSE as close, info, tooLongCommand, tooManyInvalidCommands, warn, write } from '../session-actions.js';
+import { sessionOnInput, type SessionKind } from '../session-on-input.js';
 import { imapCommandReader, type ImapInput } from './command-reader.js';
 import { BYE, capabilityLine, completed, GREETING, invalidCommand, LITERAL_CONTINUATION } from './replies.js';
 
@@ -35,7 +36,16 @@ type Phase = 'commands' | 'auth' | 'starttls' | 'done';
 
 const NOTHING = Buffer.alloc(0);
 
+const greeting = (): SessionAction[] => [write(GREETING)];
+
+/** The greeting depends on nothing: the state machine is made at the client's first input (../session-on-input.ts). */
 export function imapSession(settings: ImapSettings, env: SessionEnv, facts: ConnectionFacts): ClientSession {
+  return sessionOnInput(IMAP, settings, env, facts);
+}
+
+const IMAP: SessionKind<ImapSettings> = { greeting, machine: imapMachine };
+
+function imapMachine(settings: ImapSettings, env: SessionEnv, facts: ConnectionFacts): ClientSession {
   let reader = imapCommandReader(settings.clientBuffer);
   let phase: Phase = 'commands';
   let tls: ClientTls | undefined = facts.tls;
@@ -138,7 +148,7 @@ export function imapSession(settings: ImapSettings, env: SessionEnv, facts: Conn
       }
       case 'AUTHENTICATE':
         if (starttlsOnly()) return refused(c.tag);
-        return progress(c.tag, startSasl('imap', c.args, { auth: settings.auth, bearer: settings.bearer, salt: () => (salt ??= makeSalt(env)) }));
+        return progress(c.tag, startSasl('imap', c.args, { auth: settings.auth, salt: () => (salt ??= makeSalt(env)) }));
     }
   }
 
@@ -210,7 +220,7 @@ export function imapSession(settings: ImapSettings, env: SessionEnv, facts: Conn
   }
 
   return {
-    start: () => [write(GREETING)],
+    start: greeting,
 
     onData(bytes) {
       if (phase === 'commands') return drain(bytes);
@@ -238,9 +248,12 @@ export function imapSession(settings: ImapSettings, env: SessionEnv, facts: Conn
           pending = null;
           const pipelined = Buffer.concat([reader.pending(), ...held]);
           held = [];
-          // readAuthReply refuses an IMAP success without a password (§2.2); defensive only.
-          if (outcome.password === undefined) return [warn('auth http server did not send password'), write(internalErrorLine('imap')), close];
-          const dialogue = imapBackendLogin({ tag: authTag, user: outcome.login, pass: outcome.password });
+          // A bearer login without Auth-Pass passes the client's token on (../auth-outcome.ts);
+          // readAuthReply refuses any other IMAP success without a password (§2.2).
+          let dialogue: BackendDialogue;
+          if (outcome.token) dialogue = imapBackendBearer({ tag: authTag, user: outcome.login, ...outcome.token });
+          else if (outcome.password !== undefined) dialogue = imapBackendLogin({ tag: authTag, user: outcome.login, pass: outcome.password });
+          else return [warn('auth http server did not send password'), write(internalErrorLine('imap')), close];
           return [{ kind: 'proxy', server: outcome.server, port: outcome.port, family: outcome.family, dialogue, pipelined, internalError: internalErrorLine('imap') }];
         }
         case 'continue': {

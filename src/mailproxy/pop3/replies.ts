@@ -1,8 +1,8 @@
 /**
  * The fixed POP3 replies nginx 1.22 sends before login (ngx_mail_pop3_handler.c, and the strings
  * ngx_mail_pop3_merge_srv_conf builds; nginx-auth-http.md §4.2): the greeting, the three CAPA
- * variants and the AUTH mechanism list. Postern adds OAUTHBEARER and XOAUTH2 after nginx's
- * mechanisms when the auth server is bearer-capable (docs/mail-proxy.md).
+ * variants and the AUTH mechanism list. Postern adds OAUTHBEARER and XOAUTH2, each when `auth`
+ * lists it, after nginx's mechanisms (docs/mail-proxy.md).
  */
 import type { Pop3Settings } from '../session.js';
 
@@ -23,7 +23,8 @@ function saslNames(settings: Pop3Settings): string[] {
   if (settings.auth.includes('plain')) names.push('PLAIN', 'LOGIN');
   if (settings.auth.includes('cram-md5')) names.push('CRAM-MD5');
   if (settings.auth.includes('external')) names.push('EXTERNAL');
-  if (settings.bearer) names.push('OAUTHBEARER', 'XOAUTH2');
+  if (settings.auth.includes('oauthbearer')) names.push('OAUTHBEARER');
+  if (settings.auth.includes('xoauth2')) names.push('XOAUTH2');
   return names;
 }
 

@@ -1,10 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_WAIT_RETRIES } from '../session.js';
-import { SALT, b, b64, send, show } from '../session-test-support.js';
+import { SALT, b, b64, send, show, talk, theDialogue } from '../session-test-support.js';
 import { base, open, reply } from './session-fixture.js';
 
 const INVALID = '-ERR invalid command\r\n';
+
+test('a bearer ok without Auth-Pass passes the token on with AUTH; with Auth-Pass the backend gets USER/PASS', () => {
+  const oauth = (user: string) => b64(`n,a=${user},\x01auth=Bearer t0k\x01\x01`);
+  const s = open({ auth: ['plain', 'oauthbearer'] });
+  send(s, `AUTH OAUTHBEARER ${oauth('bob')}\r\n`);
+  assert.deepEqual(talk(theDialogue(s.onAuthReply(reply.ok('bob@example.com', null))), ['+OK ready', '+OK in']), { sent: `AUTH OAUTHBEARER ${oauth('bob@example.com')}\r\n`, toClient: '+OK in\r\n' });
+  const t = open({ auth: ['plain', 'oauthbearer'] });
+  send(t, `AUTH OAUTHBEARER ${oauth('bob')}\r\n`);
+  assert.equal(talk(theDialogue(t.onAuthReply(reply.ok('bob', 'pw'))), ['+OK', '+OK', '+OK in']).sent, 'USER bob\r\nPASS pw\r\n');
+});
 
 test('USER then PASS: method plain, the rest of each line as typed, no salt without apop/cram-md5', () => {
   assert.deepEqual(send(open(), 'USER bob smith \r\nPASS  p w \r\n'), ['+OK\r\n', { auth: { ...base, method: 'plain', user: 'bob smith ', pass: 'p w ', attempt: 1 } }]);
@@ -68,16 +78,19 @@ test('AUTH EXTERNAL: only when enabled (initial response or not), Username: prom
   assert.deepEqual(send(open({ auth: ['apop', 'external'] }), `AUTH EXTERNAL ${b64('bob')}\r\n`), [{ auth: { ...base, method: 'external', user: 'bob', salt: SALT, attempt: 1 } }]);
 });
 
-test('bearer mechanisms only when settings.bearer; a long response fits after the empty challenge', () => {
+test('bearer mechanisms each only when listed in auth; a long response fits after the empty challenge', () => {
   const token = `ya29.${'a'.repeat(300)}`;
   const oauthbearer = b64(`n,a=bob@example.com,\x01auth=Bearer ${token}\x01\x01`);
   assert.deepEqual(send(open(), 'AUTH OAUTHBEARER\r\n'), [INVALID]);
-  const s = open({ bearer: true });
+  const xOnly = open({ auth: ['plain', 'xoauth2'] });
+  assert.deepEqual(send(xOnly, 'AUTH\r\n'), ['+OK methods supported:\r\nPLAIN\r\nLOGIN\r\nXOAUTH2\r\n.\r\n']);
+  assert.deepEqual(send(xOnly, 'AUTH OAUTHBEARER\r\n'), [INVALID]);
+  const s = open({ auth: ['plain', 'oauthbearer', 'xoauth2'] });
   assert.deepEqual(send(s, 'AUTH OAUTHBEARER\r\n'), ['+ \r\n']);
   assert.deepEqual(send(s, `${oauthbearer}\r\n`), [{ auth: { ...base, method: 'oauthbearer', user: 'bob@example.com', pass: token, attempt: 1 } }]);
   const short = b64('user=bob\x01auth=Bearer t0k\x01\x01');
-  assert.deepEqual(send(open({ bearer: true }), `AUTH XOAUTH2 ${short}\r\n`), [{ auth: { ...base, method: 'xoauth2', user: 'bob', pass: 't0k', attempt: 1 } }]);
-  assert.deepEqual(send(open({ bearer: true }), `AUTH XOAUTH2\r\n${b64('user=bob\x01\x01')}\r\n`), ['+ \r\n', { info: 'client sent invalid XOAUTH2 data: not user=...^Aauth=...^A^A' }, INVALID]);
+  assert.deepEqual(send(open({ auth: ['plain', 'oauthbearer', 'xoauth2'] }), `AUTH XOAUTH2 ${short}\r\n`), [{ auth: { ...base, method: 'xoauth2', user: 'bob', pass: 't0k', attempt: 1 } }]);
+  assert.deepEqual(send(open({ auth: ['plain', 'oauthbearer', 'xoauth2'] }), `AUTH XOAUTH2\r\n${b64('user=bob\x01\x01')}\r\n`), ['+ \r\n', { info: 'client sent invalid XOAUTH2 data: not user=...^Aauth=...^A^A' }, INVALID]);
 });
 
 test('success: the backend login uses the reply credentials; pipelined bytes go along', () => {
@@ -121,12 +134,12 @@ test('failure without Auth-Wait: the -ERR line, then close', () => {
 
 test('a bearer failure: RFC 7628 error challenge after the Auth-Wait sleep, the -ERR line once the client answered', () => {
   const failed = { info: 'client login failed: "Invalid login or password"' };
-  const s = open({ bearer: true });
+  const s = open({ auth: ['plain', 'oauthbearer', 'xoauth2'] });
   send(s, `AUTH XOAUTH2 ${b64('user=bob\x01auth=Bearer abc\x01\x01')}\r\n`);
   assert.deepEqual(show(s.onAuthReply(reply.fail(2))), [failed, { sleep: 2 }, `+ ${b64('{"status":"401","schemes":"bearer"}')}\r\n`]);
   assert.deepEqual(send(s, '\r\nNOOP\r\n'), ['-ERR Invalid login or password\r\n', '+OK\r\n']);
   // Without Auth-Wait, and the client's %x01 already pipelined: the -ERR line, then the close.
-  const t = open({ bearer: true });
+  const t = open({ auth: ['plain', 'oauthbearer', 'xoauth2'] });
   t.onData(b(`AUTH OAUTHBEARER ${b64('n,,\x01auth=Bearer abc\x01\x01')}\r\nAQ==\r\n`));
   assert.deepEqual(show(t.onAuthReply(reply.fail(0))), [failed, `+ ${b64('{"status":"invalid_token","schemes":"bearer"}')}\r\n`, '-ERR Invalid login or password\r\n', '<close>']);
 });

@@ -5,7 +5,7 @@ import { pop3Session } from './session.js';
 /** nginx's defaults: `pop3_auth plain`, `pop3_capabilities TOP USER UIDL`, `starttls off`, `max_errors 5`. */
 export const { settings, open, reply } = sessionFixture(
   pop3Session,
-  { starttls: 'off', maxErrors: 5, bearer: false, capabilities: ['TOP', 'USER', 'UIDL'], auth: ['plain'] },
+  { starttls: 'off', maxErrors: 5, capabilities: ['TOP', 'USER', 'UIDL'], auth: ['plain'] },
   { server: '10.0.0.2', port: 110 },
 );
 

@@ -14,11 +14,12 @@
  */
 import { authMethodFor, internalErrorLine, type AuthMethod, type AuthReply, type ClientTls, type LoginAttempt } from '../../authclient/index.js';
 import { authOutcome, type PendingAttempt } from '../auth-outcome.js';
-import { pop3BackendLogin } from '../backend/index.js';
+import { pop3BackendBearer, pop3BackendLogin, type BackendDialogue } from '../backend/index.js';
 import { tellFailure } from '../bearer-error.js';
 import { awaitsBearer, continueSasl, makeSalt, startSasl, type SaslOutcome, type SaslStep } from '../sasl-exchange.js';
 import type { ClientSession, ConnectionFacts, Pop3Settings, SessionAction, SessionEnv } from '../session.js';
 import { CLOSE, info, tooLongCommand, tooManyInvalidCommands, warn, write } from '../session-actions.js';
+import { sessionOnInput, type SessionKind } from '../session-on-input.js';
 import { pop3CommandReader, POP3_LINE_LIMIT, type Pop3CommandName, type Pop3Input } from './command-reader.js';
 import { pop3AuthList, pop3Capa, pop3Greeting, POP3_INVALID_COMMAND, POP3_OK } from './replies.js';
 
@@ -53,10 +54,22 @@ const ALLOWED: Record<Gate, readonly Pop3CommandName[]> = {
   user: ['PASS', 'CAPA', 'QUIT', 'NOOP'],
 };
 
+/** §6.4: POP3 makes the salt at session start when APOP or CRAM-MD5 is enabled, for the greeting. */
+const saltAtStart = (settings: Pop3Settings): boolean => settings.auth.includes('apop') || settings.auth.includes('cram-md5');
+
+/**
+ * Without a salt the greeting depends on nothing: the state machine is made at the client's
+ * first input (../session-on-input.ts). With one, the machine keeps the salt it greeted with.
+ */
 export function pop3Session(settings: Pop3Settings, env: SessionEnv, facts: ConnectionFacts): ClientSession {
+  return saltAtStart(settings) ? pop3Machine(settings, env, facts) : sessionOnInput(POP3, settings, env, facts);
+}
+
+const POP3: SessionKind<Pop3Settings> = { greeting: () => [write(pop3Greeting(undefined))], machine: pop3Machine };
+
+function pop3Machine(settings: Pop3Settings, env: SessionEnv, facts: ConnectionFacts): ClientSession {
   const reader = pop3CommandReader();
-  // §6.4: POP3 makes the salt at session start when APOP or CRAM-MD5 is enabled, for the greeting.
-  let salt = settings.auth.includes('apop') || settings.auth.includes('cram-md5') ? makeSalt(env) : undefined;
+  let salt = saltAtStart(settings) ? makeSalt(env) : undefined;
   let state: State = { name: 'start' };
   let tls: ClientTls | undefined = facts.tls;
   let errors = 0;
@@ -106,7 +119,7 @@ export function pop3Session(settings: Pop3Settings, env: SessionEnv, facts: Conn
     if (tlsRequired()) return refuse();
     if (args.length === 0) return [write(pop3AuthList(settings))];
     // With CRAM-MD5 enabled the salt was made at the start (for the greeting); ??= is for the type.
-    return sasl(startSasl('pop3', args, { auth: settings.auth, bearer: settings.bearer, salt: () => (salt ??= makeSalt(env)) }));
+    return sasl(startSasl('pop3', args, { auth: settings.auth, salt: () => (salt ??= makeSalt(env)) }));
   }
 
   function command(gate: Gate, name: Pop3CommandName, args: Buffer[]): SessionAction[] {
@@ -188,9 +201,12 @@ export function pop3Session(settings: Pop3Settings, env: SessionEnv, facts: Conn
       case 'proxy': {
         state = { name: 'finished' };
         const internalError = internalErrorLine('pop3');
-        // readAuthReply already refuses a POP3 success without a password (§2.2); kept for the type.
-        if (outcome.password === undefined) return finish([warn('auth http server did not send password'), write(internalError), CLOSE]);
-        const dialogue = pop3BackendLogin({ user: outcome.login, pass: outcome.password });
+        // A bearer login without Auth-Pass passes the client's token on (../auth-outcome.ts);
+        // readAuthReply refuses any other POP3 success without a password (§2.2).
+        let dialogue: BackendDialogue;
+        if (outcome.token) dialogue = pop3BackendBearer({ user: outcome.login, ...outcome.token });
+        else if (outcome.password !== undefined) dialogue = pop3BackendLogin({ user: outcome.login, pass: outcome.password });
+        else return finish([warn('auth http server did not send password'), write(internalError), CLOSE]);
         return [{ kind: 'proxy', server: outcome.server, port: outcome.port, family: outcome.family, dialogue, pipelined: reader.pending(), internalError }];
       }
       case 'continue':

@@ -56,6 +56,21 @@ test('sends nginx\'s request with the configured headers, and reads a reply that
   assert.match(request, /\r\nX-Postern-Secret: abc\r\n\r\n$/);
 });
 
+test('a bearer attempt sends its method and token; an IMAP OK without Auth-Pass is then a success without a password', async () => {
+  let request = '';
+  const url = await authServer((socket, req) => {
+    request = req;
+    socket.end(OK_REPLY);
+  });
+  const bearer: LoginAttempt = { ...attempt, method: 'xoauth2', pass: Buffer.from('ya29.tok') };
+  const reply = await (await transport(url)).ask(bearer);
+  assert.match(request, /\r\nAuth-Method: xoauth2\r\nAuth-User: alice@example\.com\r\nAuth-Pass: ya29\.tok\r\n/);
+  assert.ok(reply.kind === 'ok' && reply.password === undefined, JSON.stringify(reply));
+  // The same reply to a password method is nginx's "did not send password" (§2.2) only without one.
+  const ok = await (await transport(url)).ask({ ...attempt, method: 'external', pass: undefined });
+  assert.equal(ok.kind === 'error' && ok.code, 'no-password');
+});
+
 test('acts at the empty line without waiting for the server to close', async () => {
   const url = await authServer((socket) => socket.write(OK_REPLY)); // never closes
   const t0 = Date.now();

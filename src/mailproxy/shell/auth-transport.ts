@@ -6,6 +6,7 @@
  */
 import {
   encodeAuthRequest,
+  isBearerMethod,
   type AuthHttpTarget,
   type AuthReply,
   type EncodeOptions,
@@ -41,5 +42,6 @@ export function prepareRequest(attempt: LoginAttempt, target: AuthHttpTarget, pe
     // The request never left, as when the connect fails: the same fatal outcome for the client.
     return { reply: { kind: 'error', code: 'connect-failed', log: `auth request to ${peer} not sent: ${encoded.error.detail}` } };
   }
-  return { bytes: encoded.value.bytes, ctx: { protocol: attempt.protocol, login: attempt.user, password: encoded.value.sessionPass, peer } };
+  const ctx: ReplyContext = { protocol: attempt.protocol, login: attempt.user, password: encoded.value.sessionPass, peer, bearer: isBearerMethod(attempt.method) };
+  return { bytes: encoded.value.bytes, ctx };
 }

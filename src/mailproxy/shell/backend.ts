@@ -19,8 +19,8 @@ export interface BackendOptions {
   /** Postern's name, for the EHLO before an SMTP STARTTLS. */
   serverName: string;
   tls: 'none' | 'implicit' | 'starttls';
-  /** PEM to verify the backend's certificate against; Node's bundled roots when absent. */
-  ca?: Buffer;
+  /** The CAs to verify the backend's certificate against (built once per listener); Node's bundled roots when absent. */
+  trust?: tls.SecureContext;
   /** The name the certificate must carry (and SNI); default: the backend's IP address. */
   tlsServername?: string;
   proxyProtocol: 'off' | 'v1' | 'v2';
@@ -133,7 +133,7 @@ export function loginToBackend(target: BackendTarget, client: ClientEndpoints, o
         socket: raw,
         host: target.server,
         ...(opts.tlsServername !== undefined ? { servername: opts.tlsServername } : {}),
-        ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+        ...(opts.trust !== undefined ? { secureContext: opts.trust } : {}),
         rejectUnauthorized: true,
       });
       socket = secure;

@@ -5,17 +5,26 @@
  * the pre-login idle timer is suspended meanwhile (nginx-auth-http.md §1.1, §6.13). Timers:
  * `timeout` idle before login, a total limit for the whole login, then `proxy_timeout` idle in
  * the pipe. States: session → backend (logging in there) → piped, or closed at any point.
+ *
+ * Thousands of clients may sit greeted and idle before login, so a connection costs little beyond
+ * Node's own socket: what a listener's connections have in common is shared (ConnectionShared),
+ * the socket listeners are shared functions that find their connection on the socket, the idle
+ * and login timeouts are entries in the listener's deadline lists (deadlines.ts), not timers,
+ * log lines carry the client address without a child logger per connection, and the addresses
+ * for the backend's PROXY header and the promise shutdown waits for are made only when needed.
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { ClientTls } from '../../authclient/index.js';
 import type { Logger } from '../../log/logger.js';
+import type { ProxyHeader } from '../../proxyproto/index.js';
 import type { ClientSession, SessionAction } from '../session.js';
 import type { AuthTransport } from './auth-transport.js';
-import { loginToBackend, type BackendOptions, type ClientEndpoints } from './backend.js';
-import { startsWithProxyHeader } from './proxy-header.js';
+import { loginToBackend, unmapped, type BackendOptions, type ClientEndpoints } from './backend.js';
+import { Deadlines } from './deadlines.js';
+import { proxySource, startsWithProxyHeader } from './proxy-header.js';
 import { splice } from './splice.js';
-import { handshake, serverTls } from './tls.js';
+import { handshake, serverTls, type ClientCertPolicy } from './tls.js';
 
 export interface ConnectionLimits {
   /** Idle before login (nginx `timeout`); also the TLS handshake's limit. */
@@ -26,21 +35,36 @@ export interface ConnectionLimits {
   proxyIdleMs: number;
 }
 
-export interface ConnectionSetup {
-  /** The client's stream: a TLS socket from the start on implicit-TLS listeners. */
-  socket: net.Socket;
-  session: ClientSession;
+/** What every connection of a listener shares: made once, with the listener. */
+export interface ConnectionShared {
   transport: AuthTransport;
-  /** With the connection's protocol and client address bound. */
+  /** With the listener's protocol bound; each line adds the connection's client_ip. */
   log: Logger;
   limits: ConnectionLimits;
   /** For STARTTLS; absent on listeners without TLS (a session never asks there). */
   secureContext?: tls.SecureContext;
+  /** Client certificates after STARTTLS (nginx `ssl_verify_client`); absent: never asked for. */
+  clientCerts?: ClientCertPolicy;
   backend: BackendOptions;
   /** Pass the backend's refusal line to the client (nginx `proxy_pass_error_message`). */
   passErrorMessage: boolean;
-  /** The client's addresses, for a PROXY header to the backend. */
-  endpoints: ClientEndpoints;
+  /** `timeout`, idle before login, and the login time limit: MailConnection.deadlines(limits). */
+  idle: Deadlines<MailConnection>;
+  login: Deadlines<MailConnection>;
+  /** Called once every socket of a connection has closed. */
+  finished(c: MailConnection): void;
+}
+
+/** One client's connection, as the listener hands it over. */
+export interface ConnectionSetup {
+  /** The client's stream: a TLS socket from the start on implicit-TLS listeners. */
+  socket: net.Socket;
+  /** The TCP socket under `socket` (the same one without implicit TLS), for its addresses. */
+  raw: net.Socket;
+  /** A trusted balancer's PROXY header, whose addresses are the client's. */
+  header?: ProxyHeader;
+  session: ClientSession;
+  clientIp: string;
   /** A stranger on a PROXY-protocol listener: close if it starts with a PROXY header. */
   refuseProxyHeader: boolean;
 }
@@ -50,38 +74,68 @@ export type ConnectionState = 'session' | 'backend' | 'piped' | 'closed';
 /** After a `close` action, how long the client gets to read the last line and hang up. */
 const CLOSE_LINGER_MS = 2000;
 
+const EMPTY = Buffer.alloc(0);
+
+/** Where a socket's shared listeners find their connection: a property, cheaper than a closure per listener or a WeakMap. */
+const OWNER = Symbol('mail-connection');
+type Owned = net.Socket & { [OWNER]?: MailConnection };
+
+const connectionOf = (socket: net.Socket): MailConnection | undefined => (socket as Owned)[OWNER];
+
+const ignore = (): void => undefined;
+
 export class MailConnection {
   state: ConnectionState = 'session';
-  /** Resolves once every socket of this connection has closed. */
-  readonly done: Promise<void>;
-  private resolveDone!: () => void;
   private socket: net.Socket;
+  private readonly raw: net.Socket;
+  private readonly header: ProxyHeader | undefined;
+  private readonly session: ClientSession;
+  private readonly clientIp: string;
   private backendSocket: net.Socket | undefined;
-  private readonly queue: SessionAction[] = [];
-  private inbox: Buffer[] = [];
+  /** Actions not yet run; undefined when none (an emptied array would keep its capacity). */
+  private queue: SessionAction[] | undefined;
+  /** Client chunks not yet given to the session; undefined when none. */
+  private inbox: Buffer[] | undefined;
   /** An action is under way: input paused, no chunk goes to the session. */
   private busy = false;
   /** The client half-closed: close once what it sent before has been handled. */
   private ended = false;
   private sniffed: Buffer | null;
-  private lastWrite: Promise<void> = Promise.resolve();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private idleTimer: NodeJS.Timeout | undefined;
-  private readonly abort = new AbortController();
+  /** A `sleep` action's timer (one at a time: the queue waits for it). */
+  private sleeping: NodeJS.Timeout | undefined;
+  private abort: AbortController | undefined;
+  /** Every socket of this connection has closed. */
+  private finished = false;
+  /** What closed() handed out, made at the first call. */
+  private whenFinished: { promise: Promise<void>; resolve: () => void } | undefined;
 
-  constructor(private readonly setup: ConnectionSetup) {
+  /** The listener's deadline lists, expiring its connections (`limits` are the listener's). */
+  static deadlines(limits: ConnectionLimits): Pick<ConnectionShared, 'idle' | 'login'> {
+    return {
+      idle: new Deadlines<MailConnection>(limits.idleMs, (c) => c.expire(`idle for ${limits.idleMs / 1000} s`)),
+      login: new Deadlines<MailConnection>(limits.loginMs, (c) => c.expire('login time limit reached')),
+    };
+  }
+
+  constructor(
+    private readonly shared: ConnectionShared,
+    setup: ConnectionSetup,
+  ) {
     this.socket = setup.socket;
-    this.sniffed = setup.refuseProxyHeader ? Buffer.alloc(0) : null;
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.raw = setup.raw;
+    this.header = setup.header;
+    this.session = setup.session;
+    this.clientIp = setup.clientIp;
+    this.sniffed = setup.refuseProxyHeader ? EMPTY : null;
   }
 
   start(): void {
     this.listen(this.socket);
     // The listener may hand over a paused stream (after a PROXY header or a TLS handshake).
     this.socket.resume();
-    this.timer(this.setup.limits.loginMs, () => this.expire('login time limit reached'));
+    this.shared.login.arm(this);
     this.armIdle();
-    this.run(() => this.setup.session.start());
+    this.run(() => this.session.start());
   }
 
   /** Shutdown: a connection not yet logged in is closed now; a piped one is left to finish. */
@@ -90,58 +144,92 @@ export class MailConnection {
     else if (this.state === 'backend') this.destroy();
   }
 
+  /** Resolves once every socket of this connection has closed. */
+  closed(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    if (!this.whenFinished) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.whenFinished = { promise, resolve };
+    }
+    return this.whenFinished.promise;
+  }
+
   destroy(): void {
     if (this.state !== 'closed') this.toClosed();
-    this.abort.abort();
+    this.abort?.abort();
     this.socket.destroy();
     this.backendSocket?.destroy();
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** Logs with the client's address (nginx's `client:` in its error log). */
+  private log(level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
+    const log = this.shared.log;
+    if (log.isLevelEnabled(level)) log[level]({ client_ip: this.clientIp, ...fields }, message);
+  }
+
+  /** Aborts the auth request or backend login under way when the connection ends. */
+  private signal(): AbortSignal {
+    this.abort ??= new AbortController();
+    return this.abort.signal;
+  }
+
+  // The socket listeners, shared by every connection (`this` is the socket).
+  private static onData(this: net.Socket, chunk: Buffer): void {
+    connectionOf(this)?.received(chunk);
+  }
+
+  /** During the backend login the pipe passes the half-close on (Node's pipe ends an ended source's destination). */
+  private static onEnd(this: net.Socket): void {
+    const c = connectionOf(this);
+    if (!c) return;
+    c.ended = true;
+    if (c.state === 'session') c.advance();
+  }
+
+  private static onError(this: net.Socket, err: Error): void {
+    const c = connectionOf(this);
+    if (!c) return;
+    c.log('debug', { event: 'client-error', err: err.message }, 'client connection error');
+    c.destroy();
+  }
+
+  private static onClose(this: net.Socket): void {
+    const c = connectionOf(this);
+    if (c && c.state !== 'piped') c.destroy();
+  }
+
+  private received(chunk: Buffer): void {
     if (this.state !== 'session') return;
     if (this.sniffed !== null) {
       this.sniffed = Buffer.concat([this.sniffed, chunk]);
       const verdict = startsWithProxyHeader(this.sniffed);
       if (verdict === 'unsure') return;
       if (verdict === 'yes') {
-        this.setup.log.warn({ event: 'proxy-header-refused' }, 'a PROXY protocol header from outside mail_proxy.trusted_proxies: closed');
+        this.log('warn', { event: 'proxy-header-refused' }, 'a PROXY protocol header from outside mail_proxy.trusted_proxies: closed');
         return this.destroy();
       }
       chunk = this.sniffed;
       this.sniffed = null;
     }
-    this.inbox.push(chunk);
+    (this.inbox ??= []).push(chunk);
     this.armIdle();
     this.advance();
-  };
-
-  /** During the backend login the pipe passes the half-close on (Node's pipe ends an ended source's destination). */
-  private readonly onEnd = (): void => {
-    this.ended = true;
-    if (this.state === 'session') this.advance();
-  };
-
-  private readonly onError = (err: Error): void => {
-    this.setup.log.debug({ event: 'client-error', err: err.message }, 'client connection error');
-    this.destroy();
-  };
-
-  private readonly onClose = (): void => {
-    if (this.state !== 'piped') this.destroy();
-  };
+  }
 
   private listen(s: net.Socket): void {
-    s.on('data', this.onData);
-    s.on('end', this.onEnd);
-    s.on('error', this.onError);
-    s.on('close', this.onClose);
+    (s as Owned)[OWNER] = this;
+    s.on('data', MailConnection.onData);
+    s.on('end', MailConnection.onEnd);
+    s.on('error', MailConnection.onError);
+    s.on('close', MailConnection.onClose);
   }
 
   private unlisten(s: net.Socket): void {
-    s.off('data', this.onData);
-    s.off('end', this.onEnd);
-    s.off('error', this.onError);
-    s.off('close', this.onClose);
+    s.off('data', MailConnection.onData);
+    s.off('end', MailConnection.onEnd);
+    s.off('error', MailConnection.onError);
+    s.off('close', MailConnection.onClose);
   }
 
   /** Runs session code, whose actions join the queue; a throw is a bug that ends the connection. */
@@ -150,26 +238,32 @@ export class MailConnection {
     try {
       actions = step();
     } catch (err) {
-      this.setup.log.error({ event: 'session-bug', err: (err as Error).message }, 'the session failed; connection closed');
+      this.log('error', { event: 'session-bug', err: (err as Error).message }, 'the session failed; connection closed');
       return this.destroy();
     }
-    if (front) this.queue.unshift(...actions);
-    else this.queue.push(...actions);
+    if (actions.length > 0) {
+      // A copy: the session may return an array it keeps.
+      if (!this.queue) this.queue = [...actions];
+      else if (front) this.queue.unshift(...actions);
+      else this.queue.push(...actions);
+    }
     this.advance();
   }
 
   /** Runs queued actions, then hands the next chunk to the session, until something must wait. */
   private advance(): void {
     while (!this.busy && this.state === 'session') {
-      const action = this.queue.shift();
+      const action = this.queue?.shift();
+      if (this.queue?.length === 0) this.queue = undefined;
       if (action) {
         const pending = this.perform(action);
         if (pending) this.wait(pending);
         continue;
       }
-      const chunk = this.inbox.shift();
+      const chunk = this.inbox?.shift();
+      if (this.inbox?.length === 0) this.inbox = undefined;
       if (chunk) {
-        this.run(() => this.setup.session.onData(chunk));
+        this.run(() => this.session.onData(chunk));
         return; // run() advanced already
       }
       if (this.ended) this.closeGently();
@@ -180,7 +274,7 @@ export class MailConnection {
   private wait(pending: Promise<void>): void {
     this.busy = true;
     this.socket.pause();
-    this.clearIdle();
+    this.shared.idle.disarm(this);
     pending.then(
       () => {
         this.busy = false;
@@ -190,7 +284,7 @@ export class MailConnection {
         this.advance();
       },
       (err: unknown) => {
-        this.setup.log.error({ event: 'shell-bug', err: (err as Error).message }, 'unexpected error; connection closed');
+        this.log('error', { event: 'shell-bug', err: (err as Error).message }, 'unexpected error; connection closed');
         this.destroy();
       },
     );
@@ -203,16 +297,21 @@ export class MailConnection {
         this.write(action.bytes);
         return undefined;
       case 'log':
-        this.setup.log[action.level]({ event: 'session' }, action.message);
+        this.log(action.level, { event: 'session' }, action.message);
         return undefined;
       case 'close':
         this.closeGently();
         return undefined;
       case 'sleep':
-        return new Promise((resolve) => this.timer(action.seconds * 1000, resolve));
+        return new Promise((resolve) => {
+          this.sleeping = setTimeout(() => {
+            this.sleeping = undefined;
+            resolve();
+          }, action.seconds * 1000);
+        });
       case 'auth':
-        return this.setup.transport.ask(action.attempt, this.abort.signal).then((reply) => {
-          if (this.state === 'session') this.run(() => this.setup.session.onAuthReply(reply), true);
+        return this.shared.transport.ask(action.attempt, this.signal()).then((reply) => {
+          if (this.state === 'session') this.run(() => this.session.onAuthReply(reply), true);
         });
       case 'starttls':
         return this.startTls();
@@ -224,49 +323,56 @@ export class MailConnection {
   private write(bytes: Buffer): void {
     const s = this.socket;
     if (!s.writable || bytes.length === 0) return;
-    this.lastWrite = new Promise((resolve) => s.write(bytes, () => resolve()));
+    s.write(bytes);
+  }
+
+  /** Resolves once every write so far has been handed to the kernel: an empty write queues behind them. */
+  private flushed(): Promise<void> {
+    const s = this.socket;
+    if (s.writableLength === 0 || !s.writable) return Promise.resolve();
+    return new Promise((resolve) => s.write(EMPTY, () => resolve()));
   }
 
   private async startTls(): Promise<void> {
-    const context = this.setup.secureContext;
+    const context = this.shared.secureContext;
     if (!context) {
-      this.setup.log.error({ event: 'session-bug' }, 'the session asked for STARTTLS on a listener without TLS');
+      this.log('error', { event: 'session-bug' }, 'the session asked for STARTTLS on a listener without TLS');
       return this.destroy();
     }
-    await this.lastWrite; // the go-ahead goes out in clear text, before the handshake
+    await this.flushed(); // the go-ahead goes out in clear text, before the handshake
     if (this.state !== 'session') return;
     // Bytes sent after the command in clear text are never commands (the STARTTLS injection).
-    this.inbox = [];
+    this.inbox = undefined;
     const plain = this.socket;
     this.unlisten(plain);
-    plain.on('error', () => undefined);
-    const secure = serverTls(plain, context);
+    plain.on('error', ignore);
+    const secure = serverTls(plain, context, this.shared.clientCerts);
     this.socket = secure;
     this.listen(secure);
     let facts: ClientTls;
     try {
-      facts = await handshake(secure, this.setup.limits.idleMs);
+      facts = await handshake(secure, this.shared.limits.idleMs, this.shared.clientCerts);
     } catch (err) {
-      this.setup.log.info({ event: 'tls-failed', err: (err as Error).message }, 'STARTTLS handshake failed');
+      this.log('info', { event: 'tls-failed', err: (err as Error).message }, 'STARTTLS handshake failed');
       return this.destroy();
     }
     if (this.state !== 'session') return;
-    this.run(() => this.setup.session.onTlsStarted(facts), true);
+    this.run(() => this.session.onTlsStarted(facts), true);
   }
 
   private async proxy(action: Extract<SessionAction, { kind: 'proxy' }>): Promise<void> {
     this.state = 'backend';
-    this.clearIdle();
+    this.shared.idle.disarm(this);
     const backend = `${action.family === 6 ? `[${action.server}]` : action.server}:${action.port}`;
-    const result = await loginToBackend(action, this.setup.endpoints, this.setup.backend, this.abort.signal);
+    const result = await loginToBackend(action, clientEndpoints(this.raw, this.header), this.shared.backend, this.signal());
     if (this.state !== 'backend') {
       if (result.kind === 'ready') result.socket.destroy();
       return;
     }
     if (result.kind === 'failed') {
-      this.setup.log.warn({ event: 'backend-failed', backend, detail: result.detail }, 'login at the backend failed');
+      this.log('warn', { event: 'backend-failed', backend, detail: result.detail }, 'login at the backend failed');
       // nginx's proxy_pass_error_message: the backend's line(s) verbatim, else the internal error (§3.1).
-      const passed = this.setup.passErrorMessage && result.line ? Buffer.from(result.line.split('\n').map((l) => `${l}\r\n`).join(''), 'latin1') : undefined;
+      const passed = this.shared.passErrorMessage && result.line ? Buffer.from(result.line.split('\n').map((l) => `${l}\r\n`).join(''), 'latin1') : undefined;
       this.write(passed ?? action.internalError);
       return this.closeGently();
     }
@@ -275,11 +381,11 @@ export class MailConnection {
     const upstream = (this.backendSocket = result.socket);
     this.write(result.toClient);
     upstream.write(action.pipelined);
-    for (const chunk of this.inbox) upstream.write(chunk);
-    this.inbox = [];
+    for (const chunk of this.inbox ?? []) upstream.write(chunk);
+    this.inbox = undefined;
     this.unlisten(this.socket);
-    this.setup.log.info({ event: 'proxied', backend }, 'logged in at the backend; piping');
-    splice(this.socket, upstream, this.setup.limits.proxyIdleMs, () => this.toClosed());
+    this.log('info', { event: 'proxied', backend }, 'logged in at the backend; piping');
+    splice(this.socket, upstream, this.shared.limits.proxyIdleMs, () => this.toClosed());
   }
 
   /** Ends after the writes so far are flushed, reading and dropping what else comes (an RST could lose the last line). */
@@ -287,58 +393,60 @@ export class MailConnection {
     this.toClosed();
     const s = this.socket;
     this.unlisten(s);
-    s.on('error', () => undefined);
-    s.on('data', () => undefined);
+    s.on('error', ignore);
+    s.on('data', ignore);
     s.end();
     s.resume();
     const cut = setTimeout(() => s.destroy(), CLOSE_LINGER_MS);
     s.once('close', () => {
       clearTimeout(cut);
-      this.resolveDone();
+      this.finish();
     });
   }
 
   private toClosed(): void {
     this.state = 'closed';
     this.clearTimers();
-    this.abort.abort();
+    this.abort?.abort();
     const sockets = [this.socket, this.backendSocket].filter((s): s is net.Socket => s !== undefined);
     let open = sockets.length;
     for (const s of sockets) {
       if (s.closed) open--;
-      else s.once('close', () => --open === 0 && this.resolveDone());
+      else s.once('close', () => --open === 0 && this.finish());
     }
-    if (open === 0) this.resolveDone();
+    if (open === 0) this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.whenFinished?.resolve();
+    this.shared.finished(this);
   }
 
   private expire(why: string): void {
     if (this.state !== 'session' && this.state !== 'backend') return;
-    this.setup.log.info({ event: 'client-timeout' }, `client timed out: ${why}`);
+    this.log('info', { event: 'client-timeout' }, `client timed out: ${why}`);
     this.destroy();
   }
 
   private armIdle(): void {
-    this.clearIdle();
-    if (this.state === 'session' && !this.busy) this.idleTimer = this.timer(this.setup.limits.idleMs, () => this.expire(`idle for ${this.setup.limits.idleMs / 1000} s`));
-  }
-
-  private clearIdle(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
-  private timer(ms: number, fn: () => void): NodeJS.Timeout {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-    return t;
+    if (this.state === 'session' && !this.busy) this.shared.idle.arm(this);
+    else this.shared.idle.disarm(this);
   }
 
   private clearTimers(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    this.idleTimer = undefined;
+    this.shared.idle.disarm(this);
+    this.shared.login.disarm(this);
+    clearTimeout(this.sleeping);
+    this.sleeping = undefined;
   }
+}
+
+/** The client's addresses for a PROXY header to the backend: a trusted balancer's, else the TCP connection's. */
+function clientEndpoints(raw: net.Socket, header: ProxyHeader | undefined): ClientEndpoints {
+  const source = header ? proxySource(header) : undefined;
+  return source
+    ? { source: { address: source.srcAddr, port: source.srcPort }, destination: { address: source.dstAddr, port: source.dstPort } }
+    : { source: { address: unmapped(raw.remoteAddress ?? ''), port: raw.remotePort ?? 0 }, destination: { address: unmapped(raw.localAddress ?? ''), port: raw.localPort ?? 0 } };
 }

@@ -66,7 +66,7 @@ async function start(o: Options = {}): Promise<{ port: number; listener: MailLis
     newSession: (facts) => fakeSession(facts),
     transport: auth,
     ...(config.tls !== 'none' ? { secureContext: serverContext() } : {}),
-    backend: backendOptions(config, mp, config.backend_tls_ca_file ? Buffer.from(TEST_CA) : undefined),
+    backend: backendOptions(config, mp, config.backend_tls_ca_file === 'ca.pem' ? Buffer.from(TEST_CA) : undefined),
     limits: connectionLimits(mp),
     passErrorMessage: mp.pass_error_message,
     trusted: parseNetworks(mp.trusted_proxies),
@@ -281,8 +281,8 @@ test('TLS to the backend, implicit and STARTTLS, verified against the CA; a wron
     assert.deepEqual(b.received, mode === 'starttls' ? ['STLS', 'USER u', 'PASS right', 'NOOP'] : ['USER u', 'PASS right', 'NOOP']);
   }
   const b = await backend({ tls: 'implicit' });
-  // No CA file: Node's bundled roots, which never signed the test CA.
-  const { port } = await start({ listener: { backend_tls: 'implicit' }, auth: fakeAuth(okTo(b.port)) });
+  // Node's bundled roots never signed the test CA.
+  const { port } = await start({ listener: { backend_tls: 'implicit', backend_tls_ca_file: 'bundled' }, auth: fakeAuth(okTo(b.port)) });
   const c = await client(port);
   c.send('USER u\r\nPASS right\r\n');
   await c.waitFor(/^-ERR internal server error$/);

@@ -223,9 +223,10 @@ export class LineClient {
     });
   }
 
-  static connectTls(port: number, ca: string): Promise<LineClient> {
+  /** Implicit TLS, checking the server against `ca`, presenting `client` (certificate and key PEM) if given. */
+  static connectTls(port: number, ca: string, client?: { cert: string; key: string }): Promise<LineClient> {
     return new Promise((resolve, reject) => {
-      const s = tls.connect({ port, host: '127.0.0.1', ca }, () => resolve(new LineClient(s)));
+      const s = tls.connect({ port, host: '127.0.0.1', ca, ...client }, () => resolve(new LineClient(s)));
       s.once('error', reject);
     });
   }
@@ -258,13 +259,13 @@ export class LineClient {
     return this.closed;
   }
 
-  /** Upgrades to TLS after a STARTTLS go-ahead, checking the certificate against `ca`. */
-  async startTls(ca: string): Promise<void> {
+  /** Upgrades to TLS after a STARTTLS go-ahead, checking the certificate against `ca`, presenting `client` if given. */
+  async startTls(ca: string, client?: { cert: string; key: string }): Promise<void> {
     const plain = this.socket;
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
     this.socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const t = tls.connect({ socket: plain, ca, servername: 'localhost' }, () => resolve(t));
+      const t = tls.connect({ socket: plain, ca, servername: 'localhost', ...client }, () => resolve(t));
       t.once('error', reject);
     });
     this.attach(this.socket);

@@ -35,20 +35,21 @@ const ADVERTISED = [
   ['login', 'LOGIN'],
   ['cram-md5', 'CRAM-MD5'],
   ['external', 'EXTERNAL'],
+  // Postern's additions, after nginx's own (src/sasl/oauthbearer.ts).
+  ['oauthbearer', 'OAUTHBEARER'],
+  ['xoauth2', 'XOAUTH2'],
 ] as const;
 
-/** The AUTH line's mechanisms; OAUTHBEARER and XOAUTH2 only for a bearer-capable auth server. */
-export function advertisedMechanisms(settings: Pick<SmtpSettings, 'auth' | 'bearer'>): string[] {
-  const names: string[] = ADVERTISED.filter(([m]) => settings.auth.includes(m)).map(([, name]) => name);
-  if (settings.bearer) names.push('OAUTHBEARER', 'XOAUTH2');
-  return names;
+/** The AUTH line's mechanisms: those `auth` lists, in this fixed order. */
+export function advertisedMechanisms(settings: Pick<SmtpSettings, 'auth'>): string[] {
+  return ADVERTISED.filter(([m]) => settings.auth.includes(m)).map(([, name]) => name);
 }
 
 /**
  * `250-<server_name>`, `250-<capability>`…, then `AUTH …` and/or `STARTTLS`, the last line with
  * `250 `. With only `none` enabled there is no AUTH line, so a capability (or the name) ends it.
  */
-export function ehloReply(serverName: string, settings: Pick<SmtpSettings, 'auth' | 'bearer' | 'capabilities'>, variant: EhloVariant): string {
+export function ehloReply(serverName: string, settings: Pick<SmtpSettings, 'auth' | 'capabilities'>, variant: EhloVariant): string {
   const mechanisms = advertisedMechanisms(settings);
   const lines = [serverName, ...settings.capabilities];
   if (variant !== 'starttls-only' && mechanisms.length > 0) lines.push(`AUTH ${mechanisms.join(' ')}`);

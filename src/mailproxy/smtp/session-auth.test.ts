@@ -76,24 +76,24 @@ test('AUTH refusals: no mechanism 501, unknown or too many arguments 500, bad ba
   ]);
 });
 
-test('OAUTHBEARER and XOAUTH2 only with a bearer-capable auth server: the token as the password', () => {
+test('OAUTHBEARER and XOAUTH2 only when listed in auth: the token as the password', () => {
   const token = 'vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==';
   const oauth = b64(`n,a=user@example.com,\x01host=mail.test\x01port=587\x01auth=Bearer ${token}\x01\x01`);
   assert.deepEqual(send(open(), `AUTH OAUTHBEARER ${oauth}\r\n`), [INVALID]);
-  const s = open({ bearer: true });
+  const s = open({ auth: ['plain', 'login', 'oauthbearer', 'xoauth2'] });
   assert.deepEqual(send(s, `AUTH OAUTHBEARER ${oauth}\r\n`), [{ auth: { ...base, method: 'oauthbearer', user: 'user@example.com', pass: token } }]);
-  const t = open({ bearer: true });
+  const t = open({ auth: ['plain', 'login', 'oauthbearer', 'xoauth2'] });
   assert.deepEqual(send(t, 'AUTH XOAUTH2\r\n'), ['334 \r\n']);
   assert.deepEqual(send(t, `${b64(`user=bob\x01auth=Bearer ${token}\x01\x01`)}\r\n`), [{ auth: { ...base, method: 'xoauth2', user: 'bob', pass: token } }]);
 });
 
 test('a bearer failure is told as RFC 7628 error challenge, then the failure line once the client answers', () => {
-  const s = open({ bearer: true });
+  const s = open({ auth: ['plain', 'login', 'oauthbearer', 'xoauth2'] });
   theAttempt(s.onData(Buffer.from(`AUTH XOAUTH2 ${b64('user=bob\x01auth=Bearer abc\x01\x01')}\r\n`)));
   const challenge = `334 ${b64('{"status":"401","schemes":"bearer"}')}\r\n`;
   assert.deepEqual(show(s.onAuthReply(reply.fail(2))), [{ info: 'client login failed: "Invalid login or password"' }, { sleep: 2 }, challenge]);
   assert.deepEqual(send(s, '\r\nNOOP\r\n'), ['535 5.7.0 Invalid login or password\r\n', '250 2.0.0 OK\r\n']);
-  const t = open({ bearer: true });
+  const t = open({ auth: ['plain', 'login', 'oauthbearer', 'xoauth2'] });
   t.onData(Buffer.from(`AUTH OAUTHBEARER ${b64('n,,\x01auth=Bearer abc\x01\x01')}\r\nAQ==\r\n`));
   assert.deepEqual(show(t.onAuthReply(reply.fail(0))), [
     { info: 'client login failed: "Invalid login or password"' },
@@ -122,6 +122,19 @@ test('OK with backend AUTH: no XCLIENT LOGIN, AUTH PLAIN with the reply credenti
   const t = open({ backendAuth: true, auth: ['external'] });
   t.onData(Buffer.from('AUTH EXTERNAL =\r\n'));
   assert.deepEqual(show(t.onAuthReply(reply.ok('carol', null))), [{ warn: 'no password available for AUTH to the backend' }, '451 4.3.2 Internal server error\r\n', '<close>']);
+});
+
+test('OK to a bearer login with backend AUTH: without Auth-Pass the token goes on; with it AUTH PLAIN; without backend AUTH, XCLIENT LOGIN', () => {
+  const xoauth2 = (user: string) => b64(`user=${user}\x01auth=Bearer t0k\x01\x01`);
+  const ehlo = ['220 b', '250-b', '250 AUTH PLAIN XOAUTH2'];
+  const login = (over: Parameters<typeof open>[0], password: string | null) => {
+    const s = open({ auth: ['plain', 'xoauth2'], xclient: false, ...over });
+    s.onData(Buffer.from(`AUTH XOAUTH2 ${xoauth2('bob')}\r\n`));
+    return theDialogue(s.onAuthReply(reply.ok('bob@example.com', password)));
+  };
+  assert.equal(talk(login({ backendAuth: true }, null), [...ehlo, '235 ok']).sent, `EHLO mail.test\r\nAUTH XOAUTH2 ${xoauth2('bob@example.com')}\r\n`);
+  assert.equal(talk(login({ backendAuth: true }, 'pw'), [...ehlo, '235 ok']).sent, `EHLO mail.test\r\nAUTH PLAIN ${b64('\0bob@example.com\0pw')}\r\n`);
+  assert.equal(talk(login({ xclient: true }, null), ['220 b', '250-b', '250 XCLIENT ADDR LOGIN NAME', '220 ok', '250 hi']).sent, 'EHLO mail.test\r\nXCLIENT ADDR=192.0.2.7 LOGIN=bob@example.com NAME=[UNAVAILABLE]\r\nEHLO mail.test\r\n');
 });
 
 test('a failure with Auth-Wait: the sleep, the line, then the commands already buffered (§2.3)', () => {

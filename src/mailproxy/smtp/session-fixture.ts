@@ -5,7 +5,7 @@ import { smtpSession } from './session.js';
 /** nginx's defaults: `smtp_auth plain login`, no capabilities, 4 KiB buffer, max_errors 5; XCLIENT on. */
 export const { settings, open, reply } = sessionFixture(
   smtpSession,
-  { starttls: 'off', maxErrors: 5, bearer: false, capabilities: [], auth: ['plain', 'login'], clientBuffer: 4096, xclient: true, backendAuth: false },
+  { starttls: 'off', maxErrors: 5, capabilities: [], auth: ['plain', 'login'], clientBuffer: 4096, xclient: true, backendAuth: false },
   { server: '10.0.0.5', port: 25 },
 );
 

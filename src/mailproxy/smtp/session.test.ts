@@ -26,7 +26,8 @@ test('EHLO: name, capabilities, AUTH with the enabled mechanisms in nginx order 
     ehlo({ auth: ['external', 'none', 'cram-md5', 'login', 'plain'], capabilities: ['SIZE 10485760', '8BITMIME'] }),
     '250-mail.test\r\n250-SIZE 10485760\r\n250-8BITMIME\r\n250 AUTH PLAIN LOGIN CRAM-MD5 EXTERNAL\r\n',
   );
-  assert.equal(ehlo({ bearer: true }), '250-mail.test\r\n250 AUTH PLAIN LOGIN OAUTHBEARER XOAUTH2\r\n');
+  assert.equal(ehlo({ auth: ['plain', 'login', 'oauthbearer', 'xoauth2'] }), '250-mail.test\r\n250 AUTH PLAIN LOGIN OAUTHBEARER XOAUTH2\r\n');
+  assert.equal(ehlo({ auth: ['oauthbearer', 'plain'] }), '250-mail.test\r\n250 AUTH PLAIN OAUTHBEARER\r\n');
   // Only `none`: no AUTH line, the last capability (or the name) ends the reply.
   assert.equal(ehlo({ auth: ['none'], capabilities: ['PIPELINING'] }), '250-mail.test\r\n250 PIPELINING\r\n');
   assert.equal(ehlo({ auth: ['none'] }), '250 mail.test\r\n');

@@ -27,6 +27,7 @@ import { tellFailure } from '../bearer-error.js';
 import { continueSasl, makeSalt, startSasl, type SaslOutcome, type SaslStep } from '../sasl-exchange.js';
 import type { ClientSession, ConnectionFacts, SessionAction, SessionEnv, SmtpSettings } from '../session.js';
 import { CLOSE as close, info, tooLongCommand, tooManyInvalidCommands, warn, write } from '../session-actions.js';
+import { sessionOnInput, type SessionKind } from '../session-on-input.js';
 import { proxyAction } from './backend-setup.js';
 import { smtpCommandReader, type SmtpInput } from './command-reader.js';
 import { ehloReply, greeting, heloReply, SMTP_REPLY, type EhloVariant } from './replies.js';
@@ -51,7 +52,16 @@ interface Asking {
   envelope: { mailFrom: Buffer; rcptTo: Buffer } | null;
 }
 
+const greet = (_settings: SmtpSettings, env: SessionEnv): SessionAction[] => [write(greeting(env.serverName))];
+
+/** The greeting depends on nothing: the state machine is made at the client's first input (../session-on-input.ts). */
 export function smtpSession(settings: SmtpSettings, env: SessionEnv, facts: ConnectionFacts): ClientSession {
+  return sessionOnInput(SMTP, settings, env, facts);
+}
+
+const SMTP: SessionKind<SmtpSettings> = { greeting: greet, machine: smtpMachine };
+
+function smtpMachine(settings: SmtpSettings, env: SessionEnv, facts: ConnectionFacts): ClientSession {
   const reader = smtpCommandReader(settings.clientBuffer);
   // §4.1: without a resolver nginx's Client-Host (and XCLIENT NAME) is `[UNAVAILABLE]`.
   const clientHost = facts.clientHost || '[UNAVAILABLE]';
@@ -154,7 +164,7 @@ export function smtpSession(settings: SmtpSettings, env: SessionEnv, facts: Conn
   function authCommand(args: Buffer[]): SessionAction[] {
     if (starttlsOnlyBeforeTls()) return invalidCommand(false);
     // IMAP and SMTP make the salt at the first CRAM-MD5 and keep it for the session (§4.3).
-    return saslProgress(startSasl('smtp', args, { auth: settings.auth, bearer: settings.bearer, salt: () => (salt ??= makeSalt(env)) }));
+    return saslProgress(startSasl('smtp', args, { auth: settings.auth, salt: () => (salt ??= makeSalt(env)) }));
   }
 
   /** The next prompt, the auth request, or a refusal (AUTH without a mechanism: 501). */
@@ -267,7 +277,7 @@ export function smtpSession(settings: SmtpSettings, env: SessionEnv, facts: Conn
   }
 
   return {
-    start: () => [write(greeting(env.serverName))],
+    start: () => greet(settings, env),
     onData(bytes) {
       // During the handshake the bytes are TLS's, and after the end nothing is read.
       if (phase === 'tls' || phase === 'finished') return [];

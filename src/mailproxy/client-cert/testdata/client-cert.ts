@@ -1,0 +1,57 @@
+// Client certificates for tests (openssl req/x509, EC P-256, valid 100 years; test material only,
+// never trust these keys): one signed by a test CA, the CA, and a self-signed one, with what the
+// openssl command line prints for them (-nameopt RFC2253, -serial, -fingerprint -sha1), the values
+// nginx sends.
+export const CLIENT_CERT_PEM = `-----BEGIN CERTIFICATE-----
+MIIBRzCB7QICEAEwCgYIKoZIzj0EAwIwMDEUMBIGA1UECgwLRXhhbXBsZSBPcmcx
+GDAWBgNVBAMMD1Bvc3Rlcm4gVGVzdCBDQTAgFw0yNjExMjMyMTIwMjdaGA8yMTI2
+MTAzMDIxMjAyN1owLDEUMBIGA1UECgwLRXhhbXBsZSBPcmcxFDASBgNVBAMMC2Ns
+aWVudCB1c2VyMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAETLNqzkN0U7tbg0hX
+NLQA6DsKbgue9+NbHbmo7dg9e2cYPMFYM/q38srGb9wC5wAIqQBn5SfoTJ2tH//A
+RnNgzjAKBggqhkjOPQQDAgNJADBGAiEAoGURxFCGywNpVgVeZy60PPwKunZHDilx
+vzYOMJVoFgwCIQD6xV38j+WwkZnlelOMPrIidshJx7MWy9H/JH67clu7ng==
+-----END CERTIFICATE-----
+`;
+export const CLIENT_CERT_FACTS = { subject: 'CN=client user,O=Example Org', issuer: 'CN=Postern Test CA,O=Example Org', serial: '1001', fingerprint: 'c3b9a56501a17bf5a79d068118747983d427ac25' };
+/** The CA (self-signed, version 3 with extensions). */
+export const CA_CERT_PEM = `-----BEGIN CERTIFICATE-----
+MIIBuDCCAV2gAwIBAgIUJTkHnf20giy+dP+iMBsfrEjskz8wCgYIKoZIzj0EAwIw
+MDEUMBIGA1UECgwLRXhhbXBsZSBPcmcxGDAWBgNVBAMMD1Bvc3Rlcm4gVGVzdCBD
+QTAgFw0yNjExMjMyMTIwMjdaGA8yMTI2MTAzMDIxMjAyN1owMDEUMBIGA1UECgwL
+RXhhbXBsZSBPcmcxGDAWBgNVBAMMD1Bvc3Rlcm4gVGVzdCBDQTBZMBMGByqGSM49
+AgEGCCqGSM49AwEHA0IABC56PBqOtC2rKKwBaQz4cGYM0Sk0027syjq5dBsPVKfJ
+ks8V3BM8DJYYTZxMqQEsB8CollzymeQH9y+xzb7mia2jUzBRMB0GA1UdDgQWBBRJ
+fp9iV0Z5dwEqyeT4GoR11YYvnDAfBgNVHSMEGDAWgBRJfp9iV0Z5dwEqyeT4GoR1
+1YYvnDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQCRzMygKbiV
+7gwwX6VlEUUGVs09Up+Koq8OwDEdkrgO6AIhAJwVunbM6dnuXXzv0zyMN8McAJjB
+6dIFSPhrYwXz8CQT
+-----END CERTIFICATE-----
+`;
+export const CA_CERT_FACTS = { subject: 'CN=Postern Test CA,O=Example Org', issuer: 'CN=Postern Test CA,O=Example Org', serial: '2539079DFDB4822CBE74FFA2301B1FAC48EC933F', fingerprint: 'e2ebb803cfca8a0ea0f542ffeee2a8a2822de3cd' };
+export const CLIENT_KEY_PEM = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQglISPf2mkwdR+L0ex
+VNX9Yb4cdjA7PjwmUw1YcpB5H5OhRANCAARMs2rOQ3RTu1uDSFc0tADoOwpuC573
+41sduajt2D17Zxg8wVgz+rfyysZv3ALnAAipAGflJ+hMna0f/8BGc2DO
+-----END PRIVATE KEY-----
+`;
+
+/** Self-signed, not from the CA. */
+export const SELF_SIGNED_PEM = `-----BEGIN CERTIFICATE-----
+MIIBrzCCAVWgAwIBAgIUGhOWvL6kmSBSgo6NiNIORoX04powCgYIKoZIzj0EAwIw
+LDEUMBIGA1UECgwLRXhhbXBsZSBPcmcxFDASBgNVBAMMC3NlbGYgc2lnbmVkMCAX
+DTI2MTEyMzIxMjQyN1oYDzIxMjYxMDMwMjEyNDI3WjAsMRQwEgYDVQQKDAtFeGFt
+cGxlIE9yZzEUMBIGA1UEAwwLc2VsZiBzaWduZWQwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAATlpSvyllALGDNJyoRueOjPQQQCzBXYC4MQxQ2qX+CL5SLawq0WOgmg
+3YqwctWdyExBnm/AWG82Ak3Y8UFWIKrAo1MwUTAdBgNVHQ4EFgQUbL1Mkb8ItXGH
+JAGD+sjpx0uTlKYwHwYDVR0jBBgwFoAUbL1Mkb8ItXGHJAGD+sjpx0uTlKYwDwYD
+VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEA/Bs1AnReQZQ7h3A6A3Fg
+Hvr6wjHm1oQPwpqfPzmMn6ICIG1r78y04jr85RJhqKF2Ax1usGDUdA8u1Zt7+Mal
+YAdy
+-----END CERTIFICATE-----
+`;
+export const SELF_SIGNED_KEY_PEM = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgfgZlMeqMkWjrVIIj
+SCnZowDzPCev8ztY7EpkDIVL7PGhRANCAATlpSvyllALGDNJyoRueOjPQQQCzBXY
+C4MQxQ2qX+CL5SLawq0WOgmg3YqwctWdyExBnm/AWG82Ak3Y8UFWIKrA
+-----END PRIVATE KEY-----
+`;

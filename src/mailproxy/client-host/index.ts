@@ -1,0 +1,1 @@
+export { afterForward, afterReverse, lookupFailure, TEMPUNAVAIL, UNAVAILABLE, validHostName, type Lookup, type ReverseStep } from './rules.js';
