@@ -94,7 +94,9 @@ function verifyResult(secure: tls.TLSSocket): VerifyResult {
   if (typeof handle?.verifyError !== 'function') return { ok: false, code: 'UNSPECIFIED', reason: 'unspecified certificate verification error' };
   const err = handle.verifyError() as (Error & { code?: unknown }) | null | undefined;
   if (!err) return { ok: true };
-  return { ok: false, code: typeof err.code === 'string' ? err.code : 'UNSPECIFIED', reason: err.message };
+  // Node 24 appends its own hint after "; " (e.g. "…; if the root CA is installed locally, try
+  // running Node.js with --use-system-ca"); OpenSSL's strings hold no ";", so nginx's words are before it.
+  return { ok: false, code: typeof err.code === 'string' ? err.code : 'UNSPECIFIED', reason: err.message.split('; ')[0]! };
 }
 
 /** Sends the refusal line and closes, reading what else comes; resolves once closed (or cut after the linger). */
