@@ -17,6 +17,7 @@ import { createMemoryCounters } from '../defence/memory-counters.js';
 import { parseNetworks } from '../net/cidr.js';
 import { historySettings, openHistory, type LoginHistory } from '../history/index.js';
 import { createLastUsedRecorder } from '../app-passwords/index.js';
+import { bearerSettings } from '../oauth/index.js';
 
 export interface Runtime {
   directory: DirectoryWithBans;
@@ -91,6 +92,7 @@ export async function openRuntime(cfg: Config, opts: { log: Logger; dryRun?: boo
     ...(cache ? { cache } : {}),
     admitsAccount: (mailbox, req) => defence.admitsAccount(mailbox, req),
     keyring: cfg.keyring,
+    bearer: bearerSettings(cfg),
     passwords,
     settings: {
       failureWaitSeconds: cfg.auth.failure_wait_seconds,

@@ -135,6 +135,22 @@ test('every broken rule gives the temporary failure, never OK, with a reason', (
   assert.equal(encodeReplyChecked({ ...OK, pass: 'secret\n' }, 'imap').fallback, 'ok.pass contains a control character');
 });
 
+test('§2.2: an IMAP/POP3 OK without Auth-Pass only where nginx (or Postern\'s proxy) has a credential of its own', () => {
+  for (const method of ['apop', 'cram-md5', 'external'] as const) {
+    for (const protocol of ['imap', 'pop3'] as const) {
+      const r = encodeReplyChecked(OK, protocol, method);
+      assert.equal(r.fallback, `ok without pass after ${method}: nginx needs Auth-Pass for ${protocol}`);
+      assert.deepEqual(r.bytes, tempFailReply(protocol));
+      assert.equal(encodeReplyChecked({ ...OK, pass: 'p' }, protocol, method).fallback, undefined);
+    }
+    assert.equal(encodeReplyChecked(OK, 'smtp', method).fallback, undefined, 'SMTP backends get no password unless proxy_smtp_auth');
+  }
+  // plain: nginx reuses the client's password; bearer: the proxy passes the client's token on.
+  for (const method of ['plain', 'oauthbearer', 'xoauth2'] as const) {
+    for (const protocol of ['imap', 'pop3', 'smtp'] as const) assert.equal(encodeReplyChecked(OK, protocol, method).fallback, undefined, `${method} ${protocol}`);
+  }
+});
+
 test('an SMTP code on an IMAP/POP3 failure is not sent, and not checked', () => {
   assert.equal(text({ ...FAIL, smtpCode: 'whatever' }, 'imap'), crlf('HTTP/1.0 200 OK', 'Auth-Status: Invalid login or password'));
 });

@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { hasControlChar, hasLoneSurrogate } from './bytes.js';
-import { PROTOCOLS, type AuthDecision, type Protocol } from './types.js';
+import { PROTOCOLS, type AuthDecision, type Method, type Protocol } from './types.js';
 
 /** §1.1, §2.1: nginx reads the reply into a 1024-byte buffer; Postern stays strictly below it. */
 export const MAX_REPLY_BYTES = 1024;
@@ -51,9 +51,19 @@ export function encodeReply(decision: AuthDecision, protocol: Protocol): Buffer 
   return encodeReplyChecked(decision, protocol).bytes;
 }
 
-export function encodeReplyChecked(decision: AuthDecision, protocol: Protocol): CheckedReply {
+/**
+ * Given the request's `method`, an IMAP/POP3 OK must carry Auth-Pass where the client's password
+ * cannot be reused (§2.2: apop, cram-md5, external; nginx would fail with "did not send
+ * password"). plain reuses the client's; the bearer methods' proxy passes the client's token on.
+ */
+const NEEDS_PASS: ReadonlySet<Method> = new Set<Method>(['apop', 'cram-md5', 'external']);
+
+export function encodeReplyChecked(decision: AuthDecision, protocol: Protocol, method?: Method): CheckedReply {
   try {
     if (!(PROTOCOLS as readonly unknown[]).includes(protocol)) return fallback(protocol, 'unknown protocol');
+    if (method && NEEDS_PASS.has(method) && protocol !== 'smtp' && decision?.kind === 'ok' && decision.pass === undefined) {
+      return fallback(protocol, `ok without pass after ${method}: nginx needs Auth-Pass for ${protocol}`);
+    }
     const lines = headerLines(decision, protocol);
     if (typeof lines === 'string') return fallback(protocol, lines);
     const bytes = Buffer.from(`${STATUS_LINE}${lines.map((l) => `${l}\r\n`).join('')}\r\n`, 'utf8');

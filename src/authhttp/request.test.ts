@@ -238,6 +238,19 @@ test('refuses methods nginx never sends, and none outside SMTP', () => {
   assert.equal(refused(plain({ 'Auth-Protocol': null })), 'missing-header');
 });
 
+test("Postern's bearer methods: the identity (may be empty) in Auth-User, the token in Auth-Pass, exact spelling only", () => {
+  for (const method of ['oauthbearer', 'xoauth2'] as const) {
+    for (const protocol of ['imap', 'pop3', 'smtp']) {
+      const r = ok(plain({ 'Auth-Method': method, 'Auth-User': '', 'Auth-Pass': 'ya29.a0-tok_en~/+==', 'Auth-Protocol': protocol }));
+      assert.deepEqual([r.method, r.protocol, r.user.toString(), r.pass.toString(), r.salt], [method, protocol, '', 'ya29.a0-tok_en~/+==', undefined]);
+    }
+    assert.equal(ok(plain({ 'Auth-Method': method, 'Auth-User': 'alice%40example.com' })).user.toString(), 'alice@example.com');
+    assert.equal(refused(plain({ 'Auth-Method': method.toUpperCase() })), 'bad-method');
+    assert.equal(refused(plain({ 'Auth-Method': method, 'Auth-Pass': 'tok%0Aen' })), 'control-chars');
+  }
+  assert.equal(refused(plain({ 'Auth-Method': 'oauth2' })), 'bad-method');
+});
+
 test('refuses duplicated Auth-*, Client-* and Proxy-Protocol-* headers, in any case', () => {
   assert.equal(refused([...plain(), 'Auth-User: mallory']), 'duplicate-header');
   assert.equal(refused([...plain(), 'auth-pass: other']), 'duplicate-header');

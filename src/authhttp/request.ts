@@ -8,6 +8,7 @@ import { hasControlByte, headerText } from './bytes.js';
 import { unescapeMailAuth } from './escape.js';
 import type { RawHead } from './http-head.js';
 import {
+  BEARER_METHODS,
   METHODS,
   PROTOCOLS,
   type AuthRequest,
@@ -43,7 +44,10 @@ export function parseAuthRequest(head: RawHead): Result<AuthRequest> {
   const methodText = text(h, 'auth-method');
   if (methodText === undefined) return fail('missing-header', 'Auth-Method is missing');
   // §5.4: the method comes from Auth-Method only, never from the presence of Auth-Salt.
-  if (!(METHODS as readonly string[]).includes(methodText)) return fail('bad-method', 'Auth-Method is not one nginx sends');
+  // The bearer methods come from Postern's own mail proxy (types.ts BEARER_METHODS).
+  if (!(METHODS as readonly string[]).includes(methodText) && !(BEARER_METHODS as readonly string[]).includes(methodText)) {
+    return fail('bad-method', 'Auth-Method is not one nginx or Postern\'s mail proxy sends');
+  }
   const method = methodText as Method;
 
   const protocolText = text(h, 'auth-protocol');

@@ -9,7 +9,16 @@ export type Protocol = (typeof PROTOCOLS)[number];
 
 /** nginx-auth-http.md §1.4: `login` is never sent; LOGIN, IMAP LOGIN and USER/PASS arrive as `plain`. */
 export const METHODS = ['plain', 'apop', 'cram-md5', 'external', 'none'] as const;
-export type Method = (typeof METHODS)[number];
+
+/**
+ * Postern's additions, sent only by Postern's own mail proxy (never by nginx): OAUTHBEARER and
+ * XOAUTH2 logins, the authorization identity in Auth-User (may be empty) and the bearer token in
+ * Auth-Pass, no Auth-Salt (src/sasl/oauthbearer.ts).
+ */
+export const BEARER_METHODS = ['oauthbearer', 'xoauth2'] as const;
+export type BearerMethod = (typeof BEARER_METHODS)[number];
+
+export type Method = (typeof METHODS)[number] | BearerMethod;
 
 /** TLS facts nginx reports about the client connection (§1.3 rows 17-25). */
 export interface ClientTls {

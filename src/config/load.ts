@@ -8,6 +8,7 @@ import { parse as parseToml } from 'smol-toml';
 import { loadKeyring, type Keyring } from '../vault/index.js';
 import { configSchema, type ConfigFile } from './schema.js';
 import { BACKEND_CA_BUNDLED, BACKEND_CA_SYSTEM } from './mail-proxy.js';
+import { OAUTH_SECRET_ENV } from './oauth.js';
 
 export interface Config extends ConfigFile {
   /** Absolute path of the file this came from. */
@@ -16,6 +17,8 @@ export interface Config extends ConfigFile {
   secret: Buffer;
   /** The vault's keyring, or null when `[vault] keys` is empty (the vault is off). */
   keyring: Keyring | null;
+  /** `[oauth]`'s client secret (client_secret_file or POSTERN_OAUTH_CLIENT_SECRET), null without `[oauth]`; never logged. */
+  oauthClientSecret: Buffer | null;
 }
 
 export class ConfigError extends Error {
@@ -75,10 +78,56 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     if (l.backend_tls_ca_file !== BACKEND_CA_SYSTEM && l.backend_tls_ca_file !== BACKEND_CA_BUNDLED) l.backend_tls_ca_file = resolve(base, l.backend_tls_ca_file);
     if (l.tls_client_ca_file) l.tls_client_ca_file = resolve(base, l.tls_client_ca_file);
   }
+  if (cfg.oauth?.client_secret_file) cfg.oauth.client_secret_file = resolve(base, cfg.oauth.client_secret_file);
+  if (cfg.oauth?.ca_file) cfg.oauth.ca_file = resolve(base, cfg.oauth.ca_file);
   const secret = readSecret(cfg, env, problems);
   const keyring = readKeyring(cfg, env, problems);
-  if (problems.length > 0 || !secret || keyring === undefined) throw new ConfigError(file, problems);
-  return deepFreeze({ ...cfg, file, secret, keyring });
+  const oauthClientSecret = readOauth(cfg, env, problems);
+  if (problems.length > 0 || !secret || keyring === undefined || oauthClientSecret === undefined) throw new ConfigError(file, problems);
+  return deepFreeze({ ...cfg, file, secret, keyring, oauthClientSecret });
+}
+
+/**
+ * `[oauth]`'s client secret, from the environment or client_secret_file as the shared secret is;
+ * null without `[oauth]`, undefined after reporting a problem. The time limit and the CA file are
+ * checked here too, so `postern config check` finds what would fail every bearer login.
+ */
+function readOauth(cfg: ConfigFile, env: NodeJS.ProcessEnv, problems: string[]): Buffer | null | undefined {
+  const o = cfg.oauth;
+  if (!o) return null;
+  if (o.timeout_ms >= cfg.auth.decision_timeout_ms) {
+    problems.push(`oauth.timeout_ms: must be below auth.decision_timeout_ms (${cfg.auth.decision_timeout_ms}), or every slow introspection becomes a decision timeout`);
+  }
+  if (o.ca_file) {
+    try {
+      readFileSync(o.ca_file);
+    } catch (err) {
+      problems.push(`oauth.ca_file (${o.ca_file}): cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+  let value: string | undefined;
+  let source: string;
+  if (env[OAUTH_SECRET_ENV]) {
+    value = env[OAUTH_SECRET_ENV];
+    source = OAUTH_SECRET_ENV;
+  } else if (o.client_secret_file) {
+    source = `oauth.client_secret_file (${o.client_secret_file})`;
+    try {
+      value = readFileSync(o.client_secret_file, 'utf8').split(/\r?\n/)[0];
+    } catch (err) {
+      problems.push(`${source}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      return undefined;
+    }
+  } else {
+    problems.push(`oauth: no client secret; set oauth.client_secret_file or ${OAUTH_SECRET_ENV}`);
+    return undefined;
+  }
+  const secret = Buffer.from((value ?? '').trim(), 'utf8');
+  if (secret.length === 0 || /[\x00-\x1f\x7f]/.test(secret.toString('latin1'))) {
+    problems.push(`${source}: the client secret must be one non-empty line without control characters`);
+    return undefined;
+  }
+  return secret;
 }
 
 /** The vault keyring (null when no keys are configured); undefined after reporting its problems. */

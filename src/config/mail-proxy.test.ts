@@ -118,7 +118,7 @@ test('mistakes are explained, naming the key', () => {
   });
 });
 
-test('oauthbearer and xoauth2: allowed for imap, pop3 and smtp; refused when Postern itself (in-process) would have to check the token', () => {
+test('oauthbearer and xoauth2: allowed for imap, pop3 and smtp; refused in-process without [oauth]', () => {
   const listeners = (inProcess: boolean): string[] =>
     [
       ['imap', 'auth = ["plain", "xoauth2"]'],
@@ -131,12 +131,18 @@ test('oauthbearer and xoauth2: allowed for imap, pop3 and smtp; refused when Pos
     const mp = loadConfig(file, {}).mail_proxy;
     assert.deepEqual(mp.listeners.map((l) => l.auth), [['plain', 'xoauth2'], ['oauthbearer', 'xoauth2'], ['plain', 'oauthbearer'], ['plain']]);
   });
-  // In-process (the default), Postern's own endpoint would refuse every bearer login.
+  // In-process (the default) without [oauth], Postern's own endpoint would refuse every bearer login.
   withConfig(['[mail_proxy]', ...listeners(true)].join('\n'), (file) => {
     assert.deepEqual(
       problems(() => loadConfig(file, {})).map((p) => p.split(':').slice(0, 2).join(':')),
       ['mail_proxy.listeners.0.auth: xoauth2', 'mail_proxy.listeners.1.auth: oauthbearer and xoauth2'],
     );
+  });
+  // With [oauth] it checks the tokens itself.
+  const oauth = ['[oauth]', 'introspection_url = "https://id.example.com/oauth2/introspect"', 'client_id = "postern"'];
+  withConfig([...oauth, '[mail_proxy]', ...listeners(true)].join('\n'), (file) => {
+    const cfg = loadConfig(file, { POSTERN_OAUTH_CLIENT_SECRET: 'a secret' });
+    assert.deepEqual(cfg.mail_proxy.listeners.map((l) => l.auth[l.auth.length - 1]), ['xoauth2', 'xoauth2', 'oauthbearer', 'plain']);
   });
   withConfig(['[mail_proxy]', '[[mail_proxy.listeners]]', 'protocol = "smtp-mx"', 'port = 25', 'auth = ["xoauth2"]'].join('\n'), (file) => {
     assert.match(problems(() => loadConfig(file, {})).join('\n'), /"xoauth2" is not an auth method for smtp-mx \(use none\)/);

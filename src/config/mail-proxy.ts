@@ -175,19 +175,27 @@ export const mailProxySchema = z
       seen.add(where);
     }
     if (m.enabled && m.listeners.length === 0) ctx.addIssue({ code: 'custom', path: ['listeners'], message: 'enabled = true needs at least one [[mail_proxy.listeners]]' });
-    for (const [i, l] of m.listeners.entries()) {
-      // Postern's own auth endpoint does not check bearer tokens (yet): every such login would fail.
-      const bearer = (l.auth ?? []).filter((a) => (BEARER_AUTH_METHODS as readonly string[]).includes(a));
-      if (bearer.length > 0 && (l.auth_http ?? m.auth_http) === IN_PROCESS) {
-        const names = bearer.join(' and ');
-        ctx.addIssue({
-          code: 'custom',
-          path: ['listeners', i, 'auth'],
-          message: `${names}: Postern's own auth endpoint (auth_http = "${IN_PROCESS}") does not check bearer tokens yet; set this listener's auth_http to an auth server that understands Auth-Method ${names}, or leave ${bearer.length === 1 ? 'it' : 'them'} out`,
-        });
-      }
-    }
   })
   .prefault({});
 
 export type MailProxySection = z.output<typeof mailProxySchema>;
+
+/**
+ * Listeners that offer `oauthbearer` or `xoauth2` and ask Postern itself (`in-process`): its
+ * auth endpoint checks bearer tokens only with an `[oauth]` section, so without one every such
+ * login would be refused. Checked where the whole configuration is known (schema.ts).
+ */
+export function bearerWithoutOauth(mp: MailProxySection, oauthConfigured: boolean): Array<{ path: Array<string | number>; message: string }> {
+  if (oauthConfigured) return [];
+  return mp.listeners.flatMap((l, i) => {
+    const bearer = (l.auth ?? []).filter((a) => (BEARER_AUTH_METHODS as readonly string[]).includes(a));
+    if (bearer.length === 0 || (l.auth_http ?? mp.auth_http) !== IN_PROCESS) return [];
+    const names = bearer.join(' and ');
+    return [
+      {
+        path: ['mail_proxy', 'listeners', i, 'auth'],
+        message: `${names}: Postern's own auth endpoint (auth_http = "${IN_PROCESS}") checks bearer tokens only with an [oauth] section; add one, or set this listener's auth_http to an auth server that understands Auth-Method ${names}`,
+      },
+    ];
+  });
+}

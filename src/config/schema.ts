@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { isValidNetwork } from '../net/cidr.js';
 import { KEY_STATES } from '../vault/index.js';
 import { normalisePrefix, parsePublicUrl, parseTrustedProxies } from '../http/index.js';
-import { mailProxySchema } from './mail-proxy.js';
+import { bearerWithoutOauth, mailProxySchema } from './mail-proxy.js';
+import { oauthSchema } from './oauth.js';
 
 const network = z.string().refine(isValidNetwork, { message: 'not an IP address or CIDR network' });
 const port = z.number().int().min(1).max(65535);
@@ -275,7 +276,14 @@ export const configSchema = z
       .default({ level: 'info' }),
     /** Postern's own IMAP/POP3/SMTP proxy (src/config/mail-proxy.ts). */
     mail_proxy: mailProxySchema,
+    /** Bearer-token logins (OAUTHBEARER, XOAUTH2) checked by OAuth 2.0 token introspection (src/config/oauth.ts). */
+    oauth: oauthSchema,
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // Only partly parsed when a section has problems of its own: those are reported already.
+    if (!Array.isArray(c.mail_proxy?.listeners)) return;
+    for (const issue of bearerWithoutOauth(c.mail_proxy, c.oauth !== undefined)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export type ConfigFile = z.infer<typeof configSchema>;

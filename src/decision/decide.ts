@@ -11,9 +11,11 @@ import type { Backend, DirectoryReader, Mailbox } from '../directory/types.js';
 import type { Resolver } from '../dns/resolver.js';
 import { inNetworks, networksOf } from '../net/cidr.js';
 import { HashPoolOverloaded, PasswordHashError } from '../passwords/index.js';
+import type { BearerSettings } from '../oauth/index.js';
 import type { Keyring } from '../vault/index.js';
 import { createAppPasswordLogin } from './app-password-login.js';
 import { backendLogin, type Login } from './backend-login.js';
+import { createBearerLogin } from './bearer-login.js';
 import { createChallengeLogin } from './challenge-login.js';
 import { refusal, type Reason, type RefusalKind } from './outcome.js';
 import { parseRcptLine } from './recipient.js';
@@ -42,8 +44,10 @@ export interface DeciderDeps {
   admitsAccount?: (mailbox: Mailbox, req: AuthRequest) => Promise<boolean>;
   /** The vault keyring for reversible credentials (APOP, CRAM-MD5); absent or null: the vault is off. */
   keyring?: Keyring | null;
-  /** Now, for app password expiry; default the system clock. */
+  /** Now, for app password and token expiry; default the system clock. */
   now?: () => Date;
+  /** Token introspection for OAUTHBEARER / XOAUTH2 (`[oauth]`); absent: those logins are refused. */
+  bearer?: BearerSettings;
 }
 
 export interface Outcome {
@@ -54,11 +58,11 @@ export interface Outcome {
   backend?: string;
   /** Set when a password was verified, so the caller may upgrade its hash. */
   verified?: { mailbox: Mailbox; password: Buffer };
-  /** How the auth cache took part: `hit` (no hashing), or `stale` (the directory was unavailable). */
+  /** How the auth cache took part: `hit` (no hashing, or no token introspection), or `stale` (the directory was unavailable). */
   cache?: 'hit' | 'stale';
   /** The vault key id a stored secret named, when it mattered (an undecryptable credential). */
   keyId?: string;
-  /** Operator wording of what is wrong with a stored secret (never the secret): for the log. */
+  /** Operator wording of what is wrong with a stored secret or a token, or why the introspection failed (never a secret): for the log. */
   problem?: string;
   /** Where Auth-Pass came from when Postern supplied it (never the value): for test-login. */
   passFrom?: string;
@@ -90,7 +94,8 @@ export function createDecider(deps: DeciderDeps): Decider {
   function refuse(kind: RefusalKind, reason: Reason, req: AuthRequest, extra: Partial<Outcome> = {}): Outcome {
     // nginx-auth-http.md §2.3/§2.5: Auth-Wait lets the client retry on the same connection;
     // past the attempt cap, or for APOP/CRAM-MD5 whose retry carries no digest (§2.4), close instead.
-    const retryable = req.method === 'plain' || req.method === 'external';
+    // A bearer login's retry is a new token from the client (Postern's proxy, not nginx).
+    const retryable = req.method === 'plain' || req.method === 'external' || req.method === 'oauthbearer' || req.method === 'xoauth2';
     const wait = retryable && req.attempt < settings.maxAttempts ? settings.failureWaitSeconds : undefined;
     return { decision: refusal(kind, req.protocol, wait), reason, ...extra };
   }
@@ -316,6 +321,16 @@ export function createDecider(deps: DeciderDeps): Decider {
     admit,
   });
 
+  const bearerLogin = createBearerLogin({
+    directory,
+    bearer: deps.bearer,
+    now: deps.now ?? (() => new Date()),
+    loginAddress,
+    refuse,
+    tempfail,
+    admit,
+  });
+
   async function mx(req: AuthRequest, t: Trace): Promise<Outcome> {
     if (req.protocol !== 'smtp' || !req.smtp) {
       t?.push('Auth-Method none outside SMTP');
@@ -395,6 +410,10 @@ export function createDecider(deps: DeciderDeps): Decider {
       case 'cram-md5':
         // The mailbox's reversible credential from the vault (challenge-login.ts); never a retry.
         return challengeLogin({ ...req, method: req.method }, trace);
+      case 'oauthbearer':
+      case 'xoauth2':
+        // A bearer token, vouched for by the [oauth] introspection endpoint (bearer-login.ts).
+        return bearerLogin(req, trace);
     }
   }
 }

@@ -42,6 +42,19 @@ export type Reason =
   | 'app-password-expired'
   /** A revoked app password of the mailbox (answered as a wrong password). */
   | 'app-password-revoked'
+  // OAUTHBEARER / XOAUTH2 (bearer-login.ts), all answered as a wrong password
+  /** The introspection endpoint says inactive, or the token expired, is not yet valid or is no b64token. */
+  | 'token-inactive'
+  /** The token lacks `[oauth] required_scope`. */
+  | 'token-scope-missing'
+  /** The introspection answer has no `[oauth] username_claim` string. */
+  | 'token-no-identity'
+  /** The token's identity names no mailbox. */
+  | 'token-unknown-mailbox'
+  /** Auth-User names another mailbox than the token's, or none. */
+  | 'token-user-mismatch'
+  /** A bearer login, and no `[oauth]` section to check it with. */
+  | 'oauth-not-configured'
   // temporary failures: Postern or its surroundings went wrong
   | 'no-route'
   | 'no-port'
@@ -55,6 +68,8 @@ export type Reason =
   | 'master-login-unusable'
   /** Too many password verifications waiting: refused at once rather than miss nginx's deadline. */
   | 'overloaded'
+  /** The token introspection endpoint did not answer, or not with an RFC 7662 answer. */
+  | 'oauth-unavailable'
   | 'bad-request'
   | 'internal-error'
   | 'timeout'

@@ -59,6 +59,9 @@ const GUESSES: ReadonlySet<Reason> = new Set<Reason>([
   'app-password-out-of-scope',
   'app-password-expired',
   'app-password-revoked',
+  // A bearer token the introspection endpoint does not vouch for, or one sent in another user's name.
+  'token-inactive',
+  'token-user-mismatch',
 ]);
 
 /** Refusals that count as a wrong password of the account (distinct passwords towards its protection). */
@@ -70,6 +73,9 @@ const WRONG_PASSWORDS: ReadonlySet<Reason> = new Set<Reason>([
   'app-password-out-of-scope',
   'app-password-expired',
   'app-password-revoked',
+  // Distinct bad tokens naming the account in Auth-User (counted by keyed hash, as passwords are).
+  'token-inactive',
+  'token-user-mismatch',
 ]);
 
 export interface Defence {

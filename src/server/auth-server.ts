@@ -160,7 +160,7 @@ export function createAuthAnswer(cfg: Config, rt: Runtime, log: Logger): AuthAns
       req = mxOnly ? { ...parsed.value, mxOnly } : parsed.value;
       outcome = await decideWithin(req);
     }
-    const { bytes, fallback } = encodeReplyChecked(outcome.decision, protocol);
+    const { bytes, fallback } = encodeReplyChecked(outcome.decision, protocol, req?.method);
     if (fallback) {
       log.error({ fallback, reason: outcome.reason }, 'reply could not be encoded; answered a temporary failure');
       outcome = { ...outcome, decision: refusal('temporary', protocol), reason: 'reply-invalid' };
