@@ -11,6 +11,7 @@ import type { AuthRequest } from '../authhttp/types.js';
 import { createCredentialCache, type CacheEntry } from '../cache/credential-cache.js';
 import { createMemoryStore } from '../cache/expiring-store.js';
 import { createDefence } from '../defence/defence.js';
+import { testDefenceSettings } from '../defence/test-support.js';
 import { defended } from '../defence/defended.js';
 import { createMemoryCounters } from '../defence/memory-counters.js';
 import type { DirectoryReader } from '../directory/types.js';
@@ -206,24 +207,7 @@ describe('app passwords at the auth endpoint', () => {
 
   test('the defence counts a refused app password as a failure, like a wrong password', async () => {
     const defence = createDefence(
-      {
-        trustedNetworks: [],
-        ipv4Prefix: 24,
-        ipv6Prefix: 48,
-        baseWaitSeconds: 2,
-        maxWaitSeconds: 15,
-        penaltyWindowSeconds: 60,
-        subnetPenaltyShare: 0.25,
-        windowSeconds: 900,
-        ipLimit: 3,
-        subnetLimit: 30,
-        unknownUsersLimit: 10,
-        unknownUsersWindowSeconds: 3600,
-        accountLimit: 50,
-        accountWindowSeconds: 3600,
-        banSeconds: 3600,
-        ownerMemorySeconds: 86400,
-      },
+      testDefenceSettings({ ipLimit: 3, unknownUsersLimit: 10, accountLimit: 50, ownerMemorySeconds: 86400 }),
       { bans: t.dir, counters: createMemoryCounters({ maxKeys: 1000, maxMembers: 100 }), log: createLogger('silent') },
     );
     const guarded = defended(decider(), defence, { log: createLogger('silent'), record: true });

@@ -13,28 +13,12 @@ import { parseNetworks } from '../net/cidr.js';
 import { dummyVerify, verifyPassword } from '../passwords/index.js';
 import { manualClock, openTempDirectory, type TempDirectory } from '../store/test-support.js';
 import { createDefence, type DefenceSettings } from './defence.js';
+import { testDefenceSettings } from './test-support.js';
 import { defended } from './defended.js';
 import { createMemoryCounters } from './memory-counters.js';
 import { testKeyring } from '../vault/test-support.js';
 
-const SETTINGS: DefenceSettings = {
-  trustedNetworks: parseNetworks(['203.0.113.0/24']),
-  ipv4Prefix: 24,
-  ipv6Prefix: 48,
-  baseWaitSeconds: 2,
-  maxWaitSeconds: 15,
-  penaltyWindowSeconds: 60,
-  subnetPenaltyShare: 0.25,
-  windowSeconds: 900,
-  ipLimit: 8,
-  subnetLimit: 30,
-  unknownUsersLimit: 4,
-  unknownUsersWindowSeconds: 3600,
-  accountLimit: 5,
-  accountWindowSeconds: 3600,
-  banSeconds: 3600,
-  ownerMemorySeconds: 7 * 86400,
-};
+const SETTINGS: DefenceSettings = testDefenceSettings({ trustedNetworks: parseNetworks(['203.0.113.0/24']) });
 
 let tmp: TempDirectory;
 let time: ReturnType<typeof manualClock>;
