@@ -1,5 +1,5 @@
 /**
- * A client session whose state machine is made at the client's first input. Until then the
+ * Client sessions whose state machine is made at the client's first input. Until then the
  * client has only been greeted, and a greeting that depends on nothing the session keeps can be
  * sent without it. Thousands of clients may sit greeted and idle before login (or never send a
  * byte); a state machine (a few dozen closures and a command reader) would be most of each one's
@@ -15,23 +15,36 @@ export interface SessionKind<Settings> {
   machine(settings: Settings, env: SessionEnv, facts: ConnectionFacts): ClientSession;
 }
 
-export function sessionOnInput<Settings>(kind: SessionKind<Settings>, settings: Settings, env: SessionEnv, facts: ConnectionFacts): ClientSession {
-  return new SessionOnInput(kind, settings, env, facts);
+/** A listener's sessions of one kind: what they have in common is kept once, here, not in each. */
+export function sessionsOnInput<Settings>(kind: SessionKind<Settings>, settings: Settings, env: SessionEnv): (facts: ConnectionFacts) => ClientSession {
+  const common = new Common(kind, settings, env);
+  return (facts) => new SessionOnInput(common, facts);
 }
 
-/** A class, not closures: it is what an idle connection holds. */
+class Common<Settings> {
+  constructor(
+    readonly kind: SessionKind<Settings>,
+    readonly settings: Settings,
+    readonly env: SessionEnv,
+  ) {}
+}
+
+/** A class, not closures, with two fields: it is what an idle connection holds. */
 class SessionOnInput<Settings> implements ClientSession {
-  private made: ClientSession | undefined;
+  /** The listener's common part until the machine is made, then the machine. */
+  private current: Common<Settings> | ClientSession;
 
   constructor(
-    private readonly kind: SessionKind<Settings>,
-    private readonly settings: Settings,
-    private readonly env: SessionEnv,
+    common: Common<Settings>,
     private readonly facts: ConnectionFacts,
-  ) {}
+  ) {
+    this.current = common;
+  }
 
+  /** The shell calls it once, before any input: the machine is not made yet. */
   start(): SessionAction[] {
-    return this.kind.greeting(this.settings, this.env);
+    const c = this.current;
+    return c instanceof Common ? c.kind.greeting(c.settings, c.env) : [];
   }
 
   onData(bytes: Buffer): SessionAction[] {
@@ -47,6 +60,8 @@ class SessionOnInput<Settings> implements ClientSession {
   }
 
   private machine(): ClientSession {
-    return (this.made ??= this.kind.machine(this.settings, this.env, this.facts));
+    const c = this.current;
+    if (!(c instanceof Common)) return c;
+    return (this.current = c.kind.machine(c.settings, c.env, this.facts));
   }
 }

@@ -33,10 +33,10 @@ export const b64 = (s: string): string => b(s).toString('base64');
  * A protocol's test kit: `settings(over)` (the defaults with some changed), `open(over, facts,
  * env)` (a session past its greeting) and `reply` (conclusions naming a backend at `backend`).
  */
-export function sessionFixture<S extends object>(factory: (settings: S, env: SessionEnv, facts: ConnectionFacts) => ClientSession, defaults: S, backend: { server: string; port: number }) {
+export function sessionFixture<S extends object>(sessions: (settings: S, env: SessionEnv) => (facts: ConnectionFacts) => ClientSession, defaults: S, backend: { server: string; port: number }) {
   const settings = (over: Partial<S> = {}): S => ({ ...defaults, ...over });
   const open = (over: Partial<S> = {}, facts: ConnectionFacts = FACTS, env: SessionEnv = fixedEnv()): ClientSession => {
-    const session = factory(settings(over), env, facts);
+    const session = sessions(settings(over), env)(facts);
     session.start();
     return session;
   };

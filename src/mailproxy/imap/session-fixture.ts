@@ -1,10 +1,10 @@
 /** The IMAP session tests' defaults; the rest is ../session-test-support.ts. */
 import { FACTS, sessionFixture } from '../session-test-support.js';
-import { imapSession } from './session.js';
+import { imapSessions } from './session.js';
 
 /** nginx's defaults: `imap_auth plain`, `imap_capabilities IMAP4 IMAP4rev1 UIDPLUS`, 4 KiB buffer. */
 export const { settings, open, reply } = sessionFixture(
-  imapSession,
+  imapSessions,
   { starttls: 'off', maxErrors: 5, capabilities: ['IMAP4', 'IMAP4rev1', 'UIDPLUS'], auth: ['plain'], clientBuffer: 4096 },
   { server: '10.0.0.2', port: 143 },
 );

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LoginAttempt } from '../../authclient/index.js';
 import type { ClientSession } from '../session.js';
-import { imapSession } from './session.js';
+import { imapSessions } from './session.js';
 import { b, b64, FACTS, fixedEnv, SALT, send } from '../session-test-support.js';
 import { asked, open, settings } from './session-fixture.js';
 
@@ -16,7 +16,7 @@ function attemptOf(s: ClientSession, text: string): LoginAttempt {
 
 test('LOGIN: the exact LoginAttempt, method plain (§1.4), facts passed on, no Client-Host for IMAP (§1.3)', () => {
   const proxyProtocol = { srcAddr: '203.0.113.7', srcPort: 5555, dstAddr: '192.0.2.1', dstPort: 143 };
-  const s = imapSession(settings(), fixedEnv(), { clientIp: '203.0.113.7', proxyProtocol, clientHost: '[UNAVAILABLE]' });
+  const s = imapSessions(settings(), fixedEnv())({ clientIp: '203.0.113.7', proxyProtocol, clientHost: '[UNAVAILABLE]' });
   s.start();
   assert.deepEqual(attemptOf(s, 'a2 LOGIN user@example.com "p a%s\\\\s"\r\n'), {
     protocol: 'imap',
@@ -82,7 +82,7 @@ test('AUTHENTICATE refusals: no mechanism, unknown, too many arguments, CRAM-MD5
 test('CRAM-MD5 only when enabled; the salt is made at the first CRAM-MD5 and kept (§4.3)', () => {
   assert.deepEqual(send(open(), 'a AUTHENTICATE CRAM-MD5\r\n'), ['a BAD invalid command\r\n']);
   let randoms = 0;
-  const s = imapSession({ ...settings(), auth: ['cram-md5'] }, { ...fixedEnv(), random: () => (randoms++, 337361947) }, { clientIp: '192.0.2.7' });
+  const s = imapSessions({ ...settings(), auth: ['cram-md5'] }, { ...fixedEnv(), random: () => (randoms++, 337361947) })({ clientIp: '192.0.2.7' });
   s.start();
   assert.deepEqual(send(s, 'l LOGIN bob pw\r\n'), [asked('plain', 'bob', 'pw')]);
   assert.equal(randoms, 0);

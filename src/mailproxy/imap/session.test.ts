@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { imapSession } from './session.js';
+import { imapSessions } from './session.js';
 import { FACTS, fixedEnv, send, show } from '../session-test-support.js';
 import { asked, open, settings } from './session-fixture.js';
 
@@ -8,7 +8,7 @@ const ALL_AUTH = { auth: ['external', 'cram-md5', 'login', 'plain'] as Array<'pl
 const TLS = { ...FACTS, tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' } };
 
 test('greeting (§4.2)', () => {
-  assert.deepEqual(show(imapSession(settings(), fixedEnv(), FACTS).start()), ['* OK IMAP4 ready\r\n']);
+  assert.deepEqual(show(imapSessions(settings(), fixedEnv())(FACTS).start()), ['* OK IMAP4 ready\r\n']);
 });
 
 test('CAPABILITY: AUTH= items in nginx order whatever the configured order, then the bearer ones listed (§4.2)', () => {

@@ -22,7 +22,7 @@ import { tellFailure, type ToldFailure } from '../bearer-error.js';
 import { continueSasl, makeSalt, startSasl, type SaslLogin, type SaslOutcome, type SaslStep } from '../sasl-exchange.js';
 import type { ClientSession, ConnectionFacts, ImapSettings, SessionAction, SessionEnv } from '../session.js';
 import { CLOSE as close, info, tooLongCommand, tooManyInvalidCommands, warn, write } from '../session-actions.js';
-import { sessionOnInput, type SessionKind } from '../session-on-input.js';
+import { sessionsOnInput, type SessionKind } from '../session-on-input.js';
 import { imapCommandReader, type ImapInput } from './command-reader.js';
 import { BYE, capabilityLine, completed, GREETING, invalidCommand, LITERAL_CONTINUATION } from './replies.js';
 
@@ -39,8 +39,8 @@ const NOTHING = Buffer.alloc(0);
 const greeting = (): SessionAction[] => [write(GREETING)];
 
 /** The greeting depends on nothing: the state machine is made at the client's first input (../session-on-input.ts). */
-export function imapSession(settings: ImapSettings, env: SessionEnv, facts: ConnectionFacts): ClientSession {
-  return sessionOnInput(IMAP, settings, env, facts);
+export function imapSessions(settings: ImapSettings, env: SessionEnv): (facts: ConnectionFacts) => ClientSession {
+  return sessionsOnInput(IMAP, settings, env);
 }
 
 const IMAP: SessionKind<ImapSettings> = { greeting, machine: imapMachine };

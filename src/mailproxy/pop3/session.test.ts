@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FACTS, SALT, b, fixedEnv, send, show } from '../session-test-support.js';
-import { pop3Session } from './session.js';
+import { pop3Sessions } from './session.js';
 import { base, open, settings } from './session-fixture.js';
 
 const INVALID = '-ERR invalid command\r\n';
@@ -9,9 +9,9 @@ const CAPA = '+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\nSASL PLAIN L
 const TLS = { protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' };
 
 test('greeting: `+OK POP3 ready`, with the salt when apop or cram-md5 is enabled (§4.2)', () => {
-  assert.deepEqual(show(pop3Session(settings(), fixedEnv(), FACTS).start()), ['+OK POP3 ready\r\n']);
-  assert.deepEqual(show(pop3Session(settings({ auth: ['plain', 'apop'] }), fixedEnv(), FACTS).start()), [`+OK POP3 ready ${SALT}\r\n`]);
-  assert.deepEqual(show(pop3Session(settings({ auth: ['cram-md5'] }), fixedEnv(), FACTS).start()), [`+OK POP3 ready ${SALT}\r\n`]);
+  assert.deepEqual(show(pop3Sessions(settings(), fixedEnv())(FACTS).start()), ['+OK POP3 ready\r\n']);
+  assert.deepEqual(show(pop3Sessions(settings({ auth: ['plain', 'apop'] }), fixedEnv())(FACTS).start()), [`+OK POP3 ready ${SALT}\r\n`]);
+  assert.deepEqual(show(pop3Sessions(settings({ auth: ['cram-md5'] }), fixedEnv())(FACTS).start()), [`+OK POP3 ready ${SALT}\r\n`]);
 });
 
 test('CAPA: capabilities, then the SASL line with the enabled mechanisms in nginx order', () => {

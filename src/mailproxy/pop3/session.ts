@@ -19,7 +19,7 @@ import { tellFailure } from '../bearer-error.js';
 import { awaitsBearer, continueSasl, makeSalt, startSasl, type SaslOutcome, type SaslStep } from '../sasl-exchange.js';
 import type { ClientSession, ConnectionFacts, Pop3Settings, SessionAction, SessionEnv } from '../session.js';
 import { CLOSE, info, tooLongCommand, tooManyInvalidCommands, warn, write } from '../session-actions.js';
-import { sessionOnInput, type SessionKind } from '../session-on-input.js';
+import { sessionsOnInput, type SessionKind } from '../session-on-input.js';
 import { pop3CommandReader, POP3_LINE_LIMIT, type Pop3CommandName, type Pop3Input } from './command-reader.js';
 import { pop3AuthList, pop3Capa, pop3Greeting, POP3_INVALID_COMMAND, POP3_OK } from './replies.js';
 
@@ -61,8 +61,8 @@ const saltAtStart = (settings: Pop3Settings): boolean => settings.auth.includes(
  * Without a salt the greeting depends on nothing: the state machine is made at the client's
  * first input (../session-on-input.ts). With one, the machine keeps the salt it greeted with.
  */
-export function pop3Session(settings: Pop3Settings, env: SessionEnv, facts: ConnectionFacts): ClientSession {
-  return saltAtStart(settings) ? pop3Machine(settings, env, facts) : sessionOnInput(POP3, settings, env, facts);
+export function pop3Sessions(settings: Pop3Settings, env: SessionEnv): (facts: ConnectionFacts) => ClientSession {
+  return saltAtStart(settings) ? (facts) => pop3Machine(settings, env, facts) : sessionsOnInput(POP3, settings, env);
 }
 
 const POP3: SessionKind<Pop3Settings> = { greeting: () => [write(pop3Greeting(undefined))], machine: pop3Machine };

@@ -62,6 +62,21 @@ test('re-arming postpones; disarming cancels, even the first entry the timer was
   assert.deepEqual(fired, [['a', 160]]);
 });
 
+test('start arms an item once: a running countdown is not postponed', () => {
+  const { d, fired } = list(100);
+  d.start('a');
+  advance(60);
+  d.start('a');
+  advance(40);
+  assert.deepEqual(fired, [['a', 100]]);
+  d.start('a'); // expired: a new countdown
+  advance(100);
+  assert.deepEqual(fired, [
+    ['a', 100],
+    ['a', 200],
+  ]);
+});
+
 test('re-arming moves an item behind those armed after it, so they still expire on time', () => {
   const { d, fired } = list(100);
   d.arm('a');

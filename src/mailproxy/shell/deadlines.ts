@@ -30,6 +30,11 @@ export class Deadlines<T> {
     this.timer ??= this.schedule(at);
   }
 
+  /** Starts `item`'s countdown unless it is running already. */
+  start(item: T): void {
+    if (!this.due.has(item)) this.arm(item);
+  }
+
   disarm(item: T): void {
     if (!this.due.delete(item) || this.due.size > 0) return;
     // Nothing left: no timer keeps the process alive (or wakes it) for nothing.

@@ -22,7 +22,7 @@ import type { ConnectionFacts } from '../session.js';
 import type { AuthTransport } from './auth-transport.js';
 import { unmapped, type BackendOptions } from './backend.js';
 import type { ClientHostLookup } from './client-host.js';
-import { MailConnection, type ConnectionLimits, type ConnectionShared } from './connection.js';
+import { MailConnection, onSocketClose, onSocketError, type ConnectionLimits, type ConnectionShared } from './connection.js';
 import { proxySource, readProxyHeader } from './proxy-header.js';
 import type { SessionFactory } from './sessions.js';
 import { handshake, serverTls, type ClientCertPolicy } from './tls.js';
@@ -68,11 +68,6 @@ export interface ListenerSetup {
   log: Logger;
 }
 
-/** A socket's `error` listener until a MailConnection takes over (and under a TLS socket after); `this` is the socket. */
-function destroySocket(this: net.Socket): void {
-  this.destroy();
-}
-
 export class MailListener {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -80,7 +75,7 @@ export class MailListener {
   private readonly connections = new Set<MailConnection>();
   private readonly log: Logger;
   private readonly shared: ConnectionShared;
-  /** Every accepted socket's `close` listener (`this` is the socket). */
+  /** Every accepted socket's `close` listener (`this` is the socket), its connection's too (connection.ts). */
   private readonly released: (this: net.Socket) => void;
 
   constructor(private readonly setup: ListenerSetup) {
@@ -89,6 +84,7 @@ export class MailListener {
     this.released = function (this: net.Socket) {
       sockets.delete(this);
       setup.cap.release();
+      onSocketClose.call(this);
     };
     this.shared = {
       transport: setup.transport,
@@ -131,8 +127,8 @@ export class MailListener {
     if (!this.setup.cap.take(this.log)) return void raw.destroy();
     this.sockets.add(raw);
     raw.on('close', this.released);
-    // An error ends this socket (before a MailConnection takes over, and under a TLS socket after).
-    raw.on('error', destroySocket);
+    // An error ends this socket, through its connection once it has one.
+    raw.on('error', onSocketError);
     this.prepare(raw).then(
       (ready) => {
         if (ready) this.startConnection(raw, ready.stream, ready.header, ready.tls, ready.clientHost);
@@ -186,9 +182,8 @@ export class MailListener {
     const conn = new MailConnection(this.shared, {
       socket: stream,
       raw,
-      ...(header ? { header } : {}),
       session,
-      clientIp: facts.clientIp,
+      facts,
       refuseProxyHeader: config.proxy_protocol && !header && config.tls !== 'implicit',
     });
     this.connections.add(conn);

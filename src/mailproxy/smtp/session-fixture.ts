@@ -1,10 +1,10 @@
 /** The SMTP session tests' defaults; the rest is ../session-test-support.ts. */
 import { FACTS, sessionFixture } from '../session-test-support.js';
-import { smtpSession } from './session.js';
+import { smtpSessions } from './session.js';
 
 /** nginx's defaults: `smtp_auth plain login`, no capabilities, 4 KiB buffer, max_errors 5; XCLIENT on. */
 export const { settings, open, reply } = sessionFixture(
-  smtpSession,
+  smtpSessions,
   { starttls: 'off', maxErrors: 5, capabilities: [], auth: ['plain', 'login'], clientBuffer: 4096, xclient: true, backendAuth: false },
   { server: '10.0.0.5', port: 25 },
 );

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FACTS, fixedEnv, send, show, theAttempt } from '../session-test-support.js';
-import { smtpSession } from './session.js';
+import { smtpSessions } from './session.js';
 import { open, settings } from './session-fixture.js';
 
 const OK = '250 2.0.0 OK\r\n';
@@ -11,7 +11,7 @@ const ARGUMENT = '501 5.5.4 Invalid argument\r\n';
 const TLS = { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' };
 
 test('greeting: 220 <server_name> ESMTP ready, at once (no smtp_greeting_delay)', () => {
-  assert.deepEqual(show(smtpSession(settings(), fixedEnv(), FACTS).start()), ['220 mail.test ESMTP ready\r\n']);
+  assert.deepEqual(show(smtpSessions(settings(), fixedEnv())(FACTS).start()), ['220 mail.test ESMTP ready\r\n']);
 });
 
 test('HELO: 250 <server_name>; exactly one argument, else 501', () => {

@@ -27,7 +27,7 @@ import { tellFailure } from '../bearer-error.js';
 import { continueSasl, makeSalt, startSasl, type SaslOutcome, type SaslStep } from '../sasl-exchange.js';
 import type { ClientSession, ConnectionFacts, SessionAction, SessionEnv, SmtpSettings } from '../session.js';
 import { CLOSE as close, info, tooLongCommand, tooManyInvalidCommands, warn, write } from '../session-actions.js';
-import { sessionOnInput, type SessionKind } from '../session-on-input.js';
+import { sessionsOnInput, type SessionKind } from '../session-on-input.js';
 import { proxyAction } from './backend-setup.js';
 import { smtpCommandReader, type SmtpInput } from './command-reader.js';
 import { ehloReply, greeting, heloReply, SMTP_REPLY, type EhloVariant } from './replies.js';
@@ -55,8 +55,8 @@ interface Asking {
 const greet = (_settings: SmtpSettings, env: SessionEnv): SessionAction[] => [write(greeting(env.serverName))];
 
 /** The greeting depends on nothing: the state machine is made at the client's first input (../session-on-input.ts). */
-export function smtpSession(settings: SmtpSettings, env: SessionEnv, facts: ConnectionFacts): ClientSession {
-  return sessionOnInput(SMTP, settings, env, facts);
+export function smtpSessions(settings: SmtpSettings, env: SessionEnv): (facts: ConnectionFacts) => ClientSession {
+  return sessionsOnInput(SMTP, settings, env);
 }
 
 const SMTP: SessionKind<SmtpSettings> = { greeting: greet, machine: smtpMachine };
