@@ -8,7 +8,7 @@ import { parse as parseToml } from 'smol-toml';
 import { loadKeyring, type Keyring } from '../vault/index.js';
 import { configSchema, type ConfigFile } from './schema.js';
 import { BACKEND_CA_BUNDLED, BACKEND_CA_SYSTEM } from './mail-proxy.js';
-import { OAUTH_SECRET_ENV } from './oauth.js';
+import { OAUTH_SECRET_ENV, oauthSchema } from './oauth.js';
 
 export interface Config extends ConfigFile {
   /** Absolute path of the file this came from. */
@@ -170,10 +170,14 @@ function readSecret(cfg: ConfigFile, env: NodeJS.ProcessEnv, problems: string[])
   return secret;
 }
 
-/** POSTERN_<SECTION>_<KEY>=value overrides `[section] key`; the type follows the default's type. */
+/**
+ * POSTERN_<SECTION>_<KEY>=value overrides `[section] key`; the type follows the default's type.
+ * `[oauth]` has no defaults (it is off without the section): a value for any of its keys makes
+ * the section, as it would in the file, and a missing required key is then named as such.
+ */
 function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: string[]): void {
-  const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
-  const optionalKeys: Record<string, string[]> = { auth: ['secret_file'], mail_proxy: ['tls_cert_file', 'tls_key_file'] };
+  const defaults = { ...configSchema.parse({}), oauth: oauthSchema.parse({ introspection_url: 'https://id.invalid/', client_id: 'sample' }) } as Record<string, Record<string, unknown>>;
+  const optionalKeys: Record<string, string[]> = { auth: ['secret_file'], mail_proxy: ['tls_cert_file', 'tls_key_file'], oauth: ['client_secret_file', 'ca_file'] };
   // A list of tables (or a table) has no comma-separated form; each key's bytes may come from POSTERN_KEY_<ID>.
   const tableOnly: Record<string, string[]> = { vault: ['keys'], mail_proxy: ['listeners', 'auth_http_headers'] };
   for (const [section, keys] of Object.entries(defaults)) {
@@ -184,11 +188,18 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, problems
       if (text === undefined) continue;
       const sample = keys[key];
       let value: unknown = text;
+      // A bad value is named once, here, and not applied (the schema would name it again).
       if (typeof sample === 'number') {
         value = Number(text);
-        if (text.trim() === '' || !Number.isFinite(value)) problems.push(`${name}: "${text}" is not a number`);
+        if (text.trim() === '' || !Number.isFinite(value)) {
+          problems.push(`${name}: "${text}" is not a number`);
+          continue;
+        }
       } else if (typeof sample === 'boolean') {
-        if (!['true', 'false'].includes(text)) problems.push(`${name}: use true or false`);
+        if (!['true', 'false'].includes(text)) {
+          problems.push(`${name}: use true or false`);
+          continue;
+        }
         value = text === 'true';
       } else if (Array.isArray(sample)) {
         value = text.split(',').map((s) => s.trim()).filter(Boolean);

@@ -84,3 +84,20 @@ test('bad values name their key', () => {
     assert.ok(problems(() => loadConfig(file, { POSTERN_OAUTH_CLIENT_SECRET: 'x' })).some((p) => p.startsWith('oauth.introspection_url:')));
   });
 });
+
+test('the section from the environment alone: POSTERN_OAUTH_<KEY> as for every section; a missing key is named', () => {
+  withConfig('', (file, dir) => {
+    const env = { POSTERN_OAUTH_INTROSPECTION_URL: 'https://id.example.com/introspect', POSTERN_OAUTH_CLIENT_ID: 'postern', POSTERN_OAUTH_CLIENT_SECRET: 'from-env', POSTERN_OAUTH_CACHE_SECONDS: '5', POSTERN_OAUTH_CA_FILE: 'idp-ca.pem' };
+    writeFileSync(join(dir, 'idp-ca.pem'), '-----BEGIN CERTIFICATE-----\n');
+    const cfg = loadConfig(file, env);
+    assert.deepEqual(
+      [cfg.oauth?.introspection_url, cfg.oauth?.client_id, cfg.oauth?.cache_seconds, cfg.oauth?.timeout_ms, cfg.oauth?.ca_file, cfg.oauthClientSecret?.toString()],
+      ['https://id.example.com/introspect', 'postern', 5, 2000, join(dir, 'idp-ca.pem'), 'from-env'],
+    );
+    assert.equal(loadConfig(file, { POSTERN_OAUTH_CLIENT_SECRET: 'x' }).oauth, undefined, 'the secret alone does not make the section');
+    const missing = problems(() => loadConfig(file, { POSTERN_OAUTH_CLIENT_ID: 'postern', POSTERN_OAUTH_CLIENT_SECRET: 'x' }));
+    assert.equal(missing.length, 1);
+    assert.match(missing[0]!, /^oauth\.introspection_url: .*expected string, received undefined/);
+    assert.deepEqual(problems(() => loadConfig(file, { ...env, POSTERN_OAUTH_TIMEOUT_MS: 'soon' })), ['POSTERN_OAUTH_TIMEOUT_MS: "soon" is not a number']);
+  });
+});
