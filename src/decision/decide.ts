@@ -79,9 +79,12 @@ export type Trace = string[] | undefined;
 
 export type Decider = (req: AuthRequest, trace?: string[]) => Promise<Outcome>;
 
+/** Stateless between whole-buffer decodes: one for every login, not one each. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function loginText(raw: Buffer, t?: Trace): string | null {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    return STRICT_UTF8.decode(raw);
   } catch {
     t?.push('login name is not valid UTF-8');
     return null;
