@@ -38,7 +38,7 @@ let bob: TestCert;
 let dovecot: DovecotHandle;
 let sink: SmtpSinkHandle;
 let postern: PosternHandle;
-const port = { imap: 0, pop3: 0, smtp: 0, imaps: 0, submissions: 0 };
+const port = { imap: 0, pop3: 0, smtp: 0, imaps: 0, submissions: 0, pop3s: 0 };
 
 before(async () => {
   ca = makeTestCa('/O=Example Org/CN=Challenge Test CA');
@@ -60,7 +60,7 @@ before(async () => {
   ]);
   dovecot.deliver(ALICE, `From: t@example.com\r\nTo: ${ALICE}\r\nSubject: ${SUBJECT}\r\n\r\nbody\r\n`);
   dovecot.deliver('bob@example.com', 'From: t@example.com\r\nTo: bob@example.com\r\nSubject: for bob\r\n\r\nbody\r\n');
-  [port.imap, port.pop3, port.smtp, port.imaps, port.submissions] = (await freePorts(5)) as [number, number, number, number, number];
+  [port.imap, port.pop3, port.smtp, port.imaps, port.submissions, port.pop3s] = (await freePorts(6)) as [number, number, number, number, number, number];
   const tlsListener = (protocol: string, p: number, auth: string[]): string[] => [
     ...listener(protocol, p, auth),
     'tls = "implicit"',
@@ -84,6 +84,7 @@ before(async () => {
         ...listener('smtp', port.smtp, ['plain', 'cram-md5']),
         ...tlsListener('imap', port.imaps, ['plain', 'external']),
         ...tlsListener('smtp', port.submissions, ['plain', 'external']),
+        ...tlsListener('pop3', port.pop3s, ['plain', 'external']),
       ].join('\n'),
     setup: async (dir) => {
       await dir.addDomain('example.com');
@@ -185,6 +186,17 @@ describe("challenges and certificates through Postern's own proxy", () => {
     assert.equal(smtp.auth?.code, 235);
     const [msg] = (await sink.waitForMessages(before + 1)).slice(before);
     assert.equal(msg?.user, 'bob@example.com');
+  });
+
+  test("POP3 AUTH EXTERNAL with bob's certificate (no client library speaks it: a raw session)", async () => {
+    const s = await rawSession(port.pop3s, { tls: true, cert: bob.cert, key: bob.key });
+    try {
+      await s.expect(/^\+OK/);
+      assert.equal(await s.command('AUTH EXTERNAL =', /^[-+]/), '+OK Logged in.');
+      assert.match(await s.command('STAT', /^[-+]/), /^\+OK 1 \d+$/);
+    } finally {
+      s.close();
+    }
   });
 
   test('EXTERNAL without a certificate is refused; no password appears in the log', async () => {
