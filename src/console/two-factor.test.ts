@@ -179,6 +179,25 @@ describe('console second factor over HTTP', () => {
     assert.match(right.body, /data-code="too-many-failures"/);
   });
 
+  it('wrong codes asked for by a signed-in change count too: a stolen session cannot guess its way to turning 2FA off', async () => {
+    const { seed, cookie } = await enrol((await password()).cookie);
+    clock.advance(30);
+    for (const wrong of ['000001', '000002', '000003', '000004']) {
+      if (wrong === totpCode(seed, clock.clock())) continue;
+      assert.equal((await post(cookie, '/gw/2fa/disable', { code: wrong }, '/gw/2fa')).status, 401);
+    }
+    const right = await post(cookie, '/gw/2fa/disable', { code: totpCode(seed, clock.clock()) }, '/gw/2fa');
+    assert.equal(right.status, 429, right.body);
+    assert.match(right.body, /data-code="too-many-failures"/);
+    const api = await http('POST', '/gw/api/v1/2fa/recovery-codes', { 'Content-Type': 'application/json', Origin: 'http://console.test', Cookie: cookie, 'X-CSRF-Token': csrfOf((await http('GET', '/gw/2fa', { Cookie: cookie })).body) }, JSON.stringify({ code: totpCode(seed, clock.clock()) }));
+    assert.equal(api.status, 429, api.body);
+    assert.equal((await t.dir.getAdmin('root'))?.twoFactor, 'on', '2FA stayed on');
+    // The same counts guard the login: even the right password now waits.
+    const login = await http('POST', '/gw/login', { ...FORM, Cookie: 'postern_admin_check=1' }, form({ name: 'root', password: PW, next: '/sessions' }));
+    assert.equal(login.status, 429, login.body);
+    assert.match(login.body, /data-code="too-many-failures"/);
+  });
+
   it('an admin required to use 2FA reaches only enrolment after the password, then may not turn it off', async () => {
     await t.dir.setTotpRequired('root', true);
     const { cookie, location } = await password();

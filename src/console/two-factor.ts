@@ -95,6 +95,25 @@ export async function showSecondFactor(ctx: Ctx): Promise<void> {
   sendHtml(ctx.res, 200, secondFactorPage(ctx.settings, { csrf: a.csrf, name: a.admin.name, next: safeNext(ctx, ctx.query.get('next')) }));
 }
 
+/**
+ * verifySecondFactor behind the console login limits, wherever a code is asked for (the login's
+ * code step, and new recovery codes or turning 2FA off in a signed-in session): refused while
+ * the client or the admin is over the limits, and a wrong code counted like a wrong password
+ * (distinct values only), so a stolen session cannot guess codes either. A code that checks out
+ * does not clear the counts here: at login, the caller records the success.
+ */
+async function limitedSecondFactor(ctx: Ctx, deps: ConsoleDeps, admin: Admin, state: TotpState, code: string): Promise<Verified> {
+  const ip = clientIp(ctx);
+  const gate = await deps.defence.admits(ip, admin.name);
+  if (!gate.ok) {
+    return { ok: false, status: 429, problem: { code: 'too-many-failures', message: `Too many failed logins. Try again in ${gate.retryMinutes} minutes.` }, reason: 'too-many-failures' };
+  }
+  const v = await verifySecondFactor(ctx, deps, admin, state, code);
+  // Under a prefix no password digest shares; an unreadable seed is the server's fault, not a guess.
+  if (!v.ok && v.reason !== 'totp-unreadable') await deps.defence.failed(ip, admin.name, `second-factor\0${code.replace(/[\s-]/g, '').toUpperCase()}`);
+  return v;
+}
+
 /** POST /login/2fa with a half session. */
 export async function submitSecondFactor(ctx: Ctx, deps: ConsoleDeps, form: URLSearchParams): Promise<void> {
   const a = session(ctx);
@@ -103,23 +122,16 @@ export async function submitSecondFactor(ctx: Ctx, deps: ConsoleDeps, form: URLS
   const name = a.admin.name;
   const next = safeNext(ctx, form.get('next'));
   const again = (status: number, problem: Problem) => sendHtml(ctx.res, status, secondFactorPage(s, { csrf: a.csrf, name, next, problem }));
-  const gate = await deps.defence.admits(ip, name);
-  if (!gate.ok) {
-    deps.log.info({ event: 'admin-login', result: 'refused', reason: 'too-many-failures', step: 'second-factor', limit: gate.limit, admin: name, client_ip: ip }, 'console login refused: too many failures');
-    return again(429, { code: 'too-many-failures', message: `Too many failed logins. Try again in ${gate.retryMinutes} minutes.` });
-  }
   const state = await deps.store.getTotp(a.admin.id);
   if (state.enabledAt === null) {
     // 2FA was turned off or reset since the password step: start again from the password.
     await deps.store.revokeSession(a.admin.id, a.session.idHash);
     return redirect(ctx.res, link(s, '/login?reason=sign-in'), { status: 303, cookies: [clearCookie(s.cookie)] });
   }
-  const code = form.get('code') ?? '';
-  const v = await verifySecondFactor(ctx, deps, a.admin, state, code);
+  const v = await limitedSecondFactor(ctx, deps, a.admin, state, form.get('code') ?? '');
   if (!v.ok) {
-    // Counted like a wrong password (distinct values only), under a prefix no password digest shares.
-    if (v.reason !== 'totp-unreadable') await deps.defence.failed(ip, name, `second-factor\0${code.replace(/[\s-]/g, '').toUpperCase()}`);
-    deps.log.info({ event: 'admin-login', result: 'fail', reason: v.reason, step: 'second-factor', admin: name, client_ip: ip }, 'console login failed at the second factor');
+    if (v.reason === 'too-many-failures') deps.log.info({ event: 'admin-login', result: 'refused', reason: 'too-many-failures', step: 'second-factor', admin: name, client_ip: ip }, 'console login refused: too many failures');
+    else deps.log.info({ event: 'admin-login', result: 'fail', reason: v.reason, step: 'second-factor', admin: name, client_ip: ip }, 'console login failed at the second factor');
     return again(v.status, v.problem);
   }
   await deps.defence.succeeded(ip, name);
@@ -241,7 +253,8 @@ export type TwoFactorChange = 'new-recovery-codes' | 'disable';
 
 /**
  * New recovery codes, or 2FA off: both need a current code (TOTP, its time step claimed once, or
- * a recovery code) and end every other session of the admin; this one stays. An admin an
+ * a recovery code; wrong ones count towards the login limits) and end every other session of
+ * the admin; this one stays. An admin an
  * operator requires to use 2FA cannot turn it off. `codes`: the new recovery codes (in clear
  * only in this answer), null when 2FA was turned off.
  */
@@ -252,7 +265,7 @@ export async function changeSecondFactor(ctx: Ctx, deps: ConsoleDeps, by: Actor,
   if (change === 'disable' && state.required) {
     return refuse(403, 'two-factor-required', `An operator requires two-factor authentication for ${a.admin.name}; it cannot be turned off here.`);
   }
-  const v = await verifySecondFactor(ctx, deps, a.admin, state, code);
+  const v = await limitedSecondFactor(ctx, deps, a.admin, state, code);
   if (!v.ok) {
     audit(deps, by, 'admin-2fa', { action: change, result: 'fail', reason: v.reason }, 'second-factor change refused');
     return v;
