@@ -5,7 +5,7 @@
  *   four groups of four characters, e.g. `k7pq-3vzm-a0hx-t9wd`
  *
  * from the 32 lower-case characters of Crockford's base32 (digits and letters without i, l, o
- * and u), so each character carries 5 random bits: 16 characters are 80 bits. The look-alikes
+ * and u; src/crypto/typed-code.ts), so each character carries 5 random bits: 16 characters are 80 bits. The look-alikes
  * never appear, so what is typed back is read kindly: case, dashes and spaces are ignored
  * (phones capitalise the first letter), and o is read as 0, i and l as 1.
  *
@@ -17,35 +17,25 @@
  * in: a key would add nothing against guessing 80 bits, and one kept apart from the database
  * could be lost or changed, silently turning every app password into a wrong password.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { CODE_BITS, CODE_LENGTH, newTypedCode, normaliseTypedCode } from '../crypto/typed-code.js';
 
-/** Crockford's base32 in lower case. */
-const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
-const GROUPS = 4;
-const GROUP_LENGTH = 4;
-const LENGTH = GROUPS * GROUP_LENGTH;
 /** Anything longer is not an app password, however it is spelt (bounds the work on hostile input). */
 const MAX_TYPED = 40;
 
-export const APP_PASSWORD_BITS = LENGTH * Math.log2(ALPHABET.length);
+export const APP_PASSWORD_BITS = CODE_BITS;
 
-/** A new app password and its stored hash. The password is shown once and never kept. */
+/** A new app password (shown in lower case) and its stored hash. The password is shown once and never kept. */
 export function generateAppPassword(): { password: string; hash: string } {
-  let raw = '';
-  for (let i = 0; i < LENGTH; i++) raw += ALPHABET[randomInt(ALPHABET.length)];
-  const password = (raw.match(new RegExp(`.{${GROUP_LENGTH}}`, 'g')) as string[]).join('-');
-  return { password, hash: digest(raw) };
+  const code = newTypedCode();
+  return { password: code.grouped.toLowerCase(), hash: digest(code.raw.toLowerCase()) };
 }
 
-/** The normal form of what a client sent, or null when it cannot be an app password (no lookup needed). */
+/** The normal form of what a client sent (lower case), or null when it cannot be an app password (no lookup needed). */
 export function normaliseAppPassword(input: Buffer | string): string | null {
-  // Normalising only drops or swaps characters, so anything shorter than LENGTH cannot be one.
-  if (input.length < LENGTH || input.length > MAX_TYPED) return null;
-  const text = typeof input === 'string' ? input : input.toString('latin1');
-  const raw = text.toLowerCase().replace(/[\s-]/g, '').replace(/o/g, '0').replace(/[il]/g, '1');
-  if (raw.length !== LENGTH) return null;
-  for (const c of raw) if (!ALPHABET.includes(c)) return null;
-  return raw;
+  // Normalising only drops or swaps characters, so anything shorter than a code cannot be one.
+  if (input.length < CODE_LENGTH || input.length > MAX_TYPED) return null;
+  return normaliseTypedCode(typeof input === 'string' ? input : input.toString('latin1'))?.toLowerCase() ?? null;
 }
 
 /** The stored form of a presented password; null when it does not have the app-password shape. */
