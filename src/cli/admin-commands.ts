@@ -10,6 +10,7 @@ import { newApiToken } from '../admin/index.js';
 import type { AdminStore } from '../admin/index.js';
 import { actionRunner, examples, UsageError } from './action.js';
 import { dash, formatTable } from './format.js';
+import { readTypedTwice } from './secret-input.js';
 
 export const MIN_ADMIN_PASSWORD = 10;
 
@@ -29,14 +30,7 @@ export function registerAdminCommands(program: Command, deps: AdminCommandDeps):
   const run = actionRunner('postern.admin');
 
   async function newPassword(stdin: boolean): Promise<string> {
-    let pw: string;
-    if (stdin) {
-      pw = (await deps.readStdin()).replace(/\r?\n$/, '');
-      if (/[\r\n]/.test(pw)) throw new UsageError('--password-stdin expects the password on a single line');
-    } else {
-      pw = await deps.readPassword('Password: ');
-      if (pw !== (await deps.readPassword('Repeat password: '))) throw new UsageError('the passwords do not match; nothing was changed');
-    }
+    const pw = await readTypedTwice(deps, { stdin, flag: '--password-stdin', label: 'Password', plural: 'the passwords' });
     if ([...pw].length < MIN_ADMIN_PASSWORD) throw new UsageError(`an admin password must be at least ${MIN_ADMIN_PASSWORD} characters; nothing was changed`);
     return deps.hashPassword(pw);
   }

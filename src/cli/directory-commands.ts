@@ -19,7 +19,7 @@ import { encrypt, keyIdOf, type Keyring } from '../vault/index.js';
 import { registerBackendCommands } from './backend-commands.js';
 import { dash, formatTable } from './format.js';
 import { credentialStatus, describeSecretStatus, type SecretStatus } from '../directory/secret-status.js';
-import { readNewSecret, requireKeyring } from './secret-input.js';
+import { readNewSecret, readTypedTwice, requireKeyring } from './secret-input.js';
 
 export { formatTable } from './format.js';
 
@@ -98,14 +98,8 @@ export function registerDirectoryCommands(program: Command, deps: DirectoryComma
       if (problem) throw new UsageError(`--password-hash: ${problem.message}`);
       return opts.passwordHash;
     }
-    let plain: string;
-    if (opts.passwordStdin) {
-      plain = (await readStdin()).replace(/\r?\n$/, '');
-      if (/[\r\n]/.test(plain)) throw new UsageError('--password-stdin expects the password on a single line');
-    } else if (prompt) {
-      plain = await deps.readPassword('Password: ');
-      if (plain !== (await deps.readPassword('Repeat password: '))) throw new UsageError('the passwords do not match; nothing was changed');
-    } else return undefined;
+    if (!opts.passwordStdin && !prompt) return undefined;
+    const plain = await readTypedTwice({ readPassword: deps.readPassword, readStdin }, { stdin: opts.passwordStdin === true, flag: '--password-stdin', label: 'Password', plural: 'the passwords' });
     const problem = newPasswordProblem(plain);
     if (problem) throw new UsageError(problem);
     return deps.hashPassword(plain);

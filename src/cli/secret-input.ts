@@ -1,7 +1,7 @@
 /**
- * What every command that stores a vault secret asks first: that the vault is on, and the
- * secret itself (twice on the terminal, or one line on standard input), checked so that nginx
- * can send it as Auth-Pass. The caller encrypts it and zeroes the buffer afterwards.
+ * Reading a new secret: typed twice on the terminal, or one line on standard input (passwords
+ * too). For a vault secret, first that the vault is on, and the secret checked so that nginx can
+ * send it as Auth-Pass; the caller encrypts it and zeroes the buffer afterwards.
  */
 import { reversibleSecretProblem } from '../decision/challenge.js';
 import { vaultOffMessage } from '../directory/master-login.js';
@@ -18,15 +18,25 @@ export interface SecretSource {
   readStdin: () => Promise<string>;
 }
 
-/** `label` names the secret in the prompt ("Master password"), `what` in errors ("the master password"). */
-export async function readNewSecret(io: SecretSource, opts: { stdin: boolean; label: string; what: string }): Promise<Buffer> {
-  let text: string;
+/**
+ * A new secret as text: one line on standard input (`flag` names the option in the error), or
+ * typed twice on the terminal, the same both times. `label` names it in the prompts ("Password",
+ * "Master password") and `plural` in the mismatch ("the passwords do not match").
+ */
+export async function readTypedTwice(io: SecretSource, opts: { stdin: boolean; flag: string; label: string; plural: string }): Promise<string> {
   if (opts.stdin) {
-    text = (await io.readStdin()).replace(/\r?\n$/, '');
-  } else {
-    text = await io.readPassword(`${opts.label}: `);
-    if (text !== (await io.readPassword('Repeat it: '))) throw new UsageError('the two entries do not match; nothing was changed');
+    const text = (await io.readStdin()).replace(/\r?\n$/, '');
+    if (/[\r\n]/.test(text)) throw new UsageError(`${opts.flag} expects the ${opts.label.toLowerCase()} on a single line`);
+    return text;
   }
+  const text = await io.readPassword(`${opts.label}: `);
+  if (text !== (await io.readPassword(`Repeat ${opts.label.toLowerCase()}: `))) throw new UsageError(`${opts.plural} do not match; nothing was changed`);
+  return text;
+}
+
+/** A vault secret, checked so that nginx can send it as Auth-Pass. `label` names it in the prompt ("Master password"), `what` in errors ("the master password"). */
+export async function readNewSecret(io: SecretSource, opts: { stdin: boolean; label: string; what: string }): Promise<Buffer> {
+  const text = await readTypedTwice(io, { stdin: opts.stdin, flag: '--stdin', label: opts.label, plural: 'the two entries' });
   const value = Buffer.from(text, 'utf8');
   const problem = reversibleSecretProblem(value);
   if (problem) {
