@@ -145,7 +145,7 @@ ${textField({ id: 'master-user', name: 'user', label: 'Master user', value: type
 ${textField({ id: 'master-separator', name: 'separator', label: 'Separator', value: typedMaster.separator, hint: "Dovecot's auth_master_user_separator" })}
 <div class="buttons"><button type="submit" class="button primary">${b.master ? 'Replace master login' : 'Set master login'}</button></div>
 </form>`
-      : html`<div class="error" role="alert" data-code="vault-off"><p><code class="code">vault-off</code> Postern's vault is off (no <code>[vault] keys</code>), so a master password cannot be stored. An operator must configure a key and restart Postern.</p></div>`}
+      : problemBox({ code: 'vault-off', message: html`Postern's vault is off (no <code>[vault] keys</code>), so a master password cannot be stored. An operator must configure a key and restart Postern.` })}
 ${b.master
       ? html`${problemFor('master-clear')}<form method="post" action="${link(s, backendPath(b.name, '/master/clear'))}" class="buttons">${csrf}<button type="submit" class="button danger">Clear master login</button></form>`
       : ''}

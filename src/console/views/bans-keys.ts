@@ -6,6 +6,7 @@
 import type { AdminSettings } from '../../admin/index.js';
 import type { KeysStatusReport } from '../../app/vault-check.js';
 import { html, type Html } from '../html.js';
+import { flashBox } from './parts.js';
 import type { BanView } from '../service.js';
 import { csrfField, layout, link, when, type PageFrame } from './layout.js';
 
@@ -32,7 +33,7 @@ export function bansPage(s: AdminSettings, who: Who, bans: BanView[], flash?: st
   return layout(
     { settings: s, title: 'Bans', section: 'bans', admin: who },
     html`<div class="page-head"><h1>Bans</h1><p class="muted">Bans in force now, newest first. Lifting ends every ban on that subject; it applies to the next login.</p></div>
-${flash ? html`<p class="notice" role="status">${flash}</p>` : ''}
+${flashBox(flash)}
 ${bans.length === 0
       ? html`<p class="empty" data-role="no-bans">No one is banned.</p>`
       : html`<div class="table-wrap"><table class="data">

@@ -6,13 +6,11 @@
 import type { AdminSettings } from '../../admin/index.js';
 import type { Finding } from '../../http/index.js';
 import { html, type Html } from '../html.js';
+import { flashBox, problemBox, type PageProblem } from './parts.js';
 import { findingList } from './findings.js';
 import { layout, link } from './layout.js';
 
-export interface LoginProblem {
-  code: string;
-  message: string;
-}
+export type LoginProblem = PageProblem;
 
 export interface LoginView {
   settings: AdminSettings;
@@ -28,8 +26,8 @@ export function loginPage(v: LoginView): Html {
     { settings: v.settings, title: 'Sign in' },
     html`<section class="card narrow" aria-labelledby="login-title">
   <h1 id="login-title">Sign in to the Postern console</h1>
-  ${v.notice ? html`<p class="notice" role="status">${v.notice}</p>` : ''}
-  ${v.problem ? html`<div class="error" role="alert" data-code="${v.problem.code}"><p><code class="code">${v.problem.code}</code> ${v.problem.message}</p></div>` : ''}
+  ${flashBox(v.notice)}
+  ${problemBox(v.problem)}
   ${v.findings.length > 0 ? html`<div class="proxy-findings"><h2>What Postern sees of this connection</h2>${findingList(v.findings)}</div>` : ''}
   <form method="post" action="${link(v.settings, '/login')}" class="stack">
     <input type="hidden" name="next" value="${v.next}">

@@ -6,6 +6,7 @@
 import type { AdminSettings } from '../../admin/index.js';
 import type { DiagnosticsView } from '../diagnostics.js';
 import { html, type Html } from '../html.js';
+import { flashBox, problemBox, type PageProblem } from './parts.js';
 import type { SessionView } from '../service.js';
 import { findingList } from './findings.js';
 import { csrfField, layout, link, when, type PageFrame } from './layout.js';
@@ -28,7 +29,7 @@ export function sessionsPage(s: AdminSettings, who: Who, sessions: SessionView[]
   return layout(
     { settings: s, title: 'Sessions', section: 'sessions', admin: who },
     html`<div class="page-head"><h1>Your sessions</h1><p class="muted">Signed-in browsers of <strong>${who.name}</strong>. A session ends after ${s.session.idleMs / 60_000} minutes unused or ${s.session.maxMs / 3_600_000} hours after sign-in; binding: ${s.session.binding}.</p></div>
-${flash ? html`<p class="notice" role="status">${flash}</p>` : ''}
+${flashBox(flash)}
 <div class="table-wrap"><table class="data">
 <caption class="visually-hidden">Your sessions</caption>
 <thead><tr><th scope="col">Browser</th><th scope="col">Client IP</th><th scope="col">Signed in</th><th scope="col">Last used</th><th scope="col">Ends</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
@@ -76,13 +77,12 @@ ${row('Headers ignored', d.ignoredHeaders.length > 0 ? d.ignoredHeaders.join(', 
   );
 }
 
-export function errorPage(s: AdminSettings, who: Who | undefined, status: number, problem: { code: string; message: string; fix?: string }): Html {
+export function errorPage(s: AdminSettings, who: Who | undefined, status: number, problem: PageProblem): Html {
   return layout(
     { settings: s, title: `Error ${status}`, ...(who ? { admin: who } : {}) },
     html`<section class="card narrow" aria-labelledby="err-title">
 <h1 id="err-title">${status === 403 ? 'Refused' : status === 404 ? 'Not found' : 'Something is wrong'}</h1>
-<div class="error" role="alert" data-code="${problem.code}"><p><code class="code">${problem.code}</code> ${problem.message}</p>
-${problem.fix ? html`<p class="fix"><strong>How to fix:</strong> ${problem.fix}</p>` : ''}</div>
+${problemBox(problem)}
 <p><a href="${link(s, '/')}">Back to the console</a></p>
 </section>`,
   );

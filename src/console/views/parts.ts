@@ -13,7 +13,8 @@ export interface PageProblem {
 
 export const flashBox = (text: string | undefined): Html | string => (text ? html`<p class="notice" role="status">${text}</p>` : '');
 
-export const problemBox = (p: PageProblem | undefined): Html | string =>
+/** A page's problem, or one the page itself states: its message may be markup made with `html`. */
+export const problemBox = (p: { code: string; message: string | Html; fix?: string } | undefined): Html | string =>
   p
     ? html`<div class="error" role="alert" data-code="${p.code}"><p><code class="code">${p.code}</code> ${p.message}</p>${p.fix ? html`<p class="fix"><strong>How to fix:</strong> ${p.fix}</p>` : ''}</div>`
     : '';

@@ -5,16 +5,11 @@
  */
 import type { AdminSettings } from '../../admin/index.js';
 import { html, type Html } from '../html.js';
+import { flashBox, problemBox, type PageProblem } from './parts.js';
 import { csrfField, layout, link, when, type PageFrame } from './layout.js';
 
 type Who = NonNullable<PageFrame['admin']>;
-export interface Problem {
-  code: string;
-  message: string;
-}
-
-const problemBox = (p: Problem | undefined): Html | string =>
-  p ? html`<div class="error" role="alert" data-code="${p.code}"><p><code class="code">${p.code}</code> ${p.message}</p></div>` : '';
+export type Problem = PageProblem;
 
 const codeField = (label = 'Code from your authenticator app, or a recovery code'): Html =>
   html`<label for="code">${label}</label>
@@ -60,7 +55,7 @@ export function twoFactorPage(s: AdminSettings, who: Who, v: TwoFactorView, limi
   let body: Html;
   switch (v.kind) {
     case 'vault-off':
-      body = html`<div class="error" role="alert" data-code="vault-off"><p><code class="code">vault-off</code> Two-factor authentication keeps its secret in Postern's vault, which is off (no <code>[vault] keys</code>). An operator must configure a key (<code>postern keys rotate</code> prints one) and restart Postern.</p></div>`;
+      body = html`${problemBox({ code: 'vault-off', message: html`Two-factor authentication keeps its secret in Postern's vault, which is off (no <code>[vault] keys</code>). An operator must configure a key (<code>postern keys rotate</code> prints one) and restart Postern.` })}`;
       break;
     case 'intro':
       body = html`${requiredNote(v.required)}<p>With two-factor authentication, signing in needs your password and a code from an authenticator app (any TOTP app: Aegis, FreeOTP, Google Authenticator, 1Password, ...). You also get recovery codes for when the phone is lost.</p>
@@ -81,12 +76,12 @@ ${codeField('Code from your authenticator app')}
 <p class="hint">Added the wrong key, or the code never matches? ${action('/2fa/enrol', 'Start over with a new key')}</p>`;
       break;
     case 'unreadable':
-      body = html`<div class="error" role="alert" data-code="totp-unreadable"><p><code class="code">totp-unreadable</code> The pending key cannot be decrypted (${v.detail}).</p></div>${action('/2fa/enrol', 'Start over with a new key', 'primary')}`;
+      body = html`${problemBox({ code: 'totp-unreadable', message: `The pending key cannot be decrypted (${v.detail}).` })}${action('/2fa/enrol', 'Start over with a new key', 'primary')}`;
       break;
     case 'on':
-      body = html`${v.flash ? html`<p class="notice" role="status">${v.flash}</p>` : ''}
+      body = html`${flashBox(v.flash)}
 <p><span class="badge on" data-role="two-factor-state">On</span> since ${when(v.enabledAt)}. Recovery codes left: <strong data-role="recovery-left">${v.recoveryCodesLeft}</strong>.</p>
-${v.secretLost ? html`<div class="error" role="alert" data-code="totp-secret-reset"><p><code class="code">totp-secret-reset</code> Your TOTP key was cleared (its vault key was lost), so only recovery codes work. Ask an operator for <code>postern admin 2fa reset ${who.name}</code>, then set it up again.</p></div>` : ''}
+${v.secretLost ? problemBox({ code: 'totp-secret-reset', message: html`Your TOTP key was cleared (its vault key was lost), so only recovery codes work. Ask an operator for <code>postern admin 2fa reset ${who.name}</code>, then set it up again.` }) : ''}
 ${problemBox(v.problem)}
 <p>Both changes below end your other sessions, and need a current code (from the app, or a recovery code).</p>
 <div class="grid">
