@@ -20,6 +20,17 @@ export function newTypedCode(): { raw: string; grouped: string } {
 
 /** The 16 characters (upper case) a person meant, or null when the input cannot be such a code. */
 export function normaliseTypedCode(input: string): string | null {
+  // Most inputs are passwords of another shape (every login is asked whether it is an app
+  // password): an ASCII input is told apart by counting, before any string is made. (Beyond
+  // ASCII, \s has more spaces than these: the full reading below decides.)
+  let kept = 0;
+  let ascii = true;
+  for (let i = 0; i < input.length && ascii; i++) {
+    const c = input.charCodeAt(i);
+    ascii = c < 0x80;
+    if (c !== 0x2d && c !== 0x20 && (c < 0x09 || c > 0x0d)) kept++;
+  }
+  if (ascii && kept !== CODE_LENGTH) return null;
   const raw = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   if (raw.length !== CODE_LENGTH) return null;
   for (const c of raw) if (!ALPHABET.includes(c)) return null;
