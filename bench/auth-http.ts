@@ -7,9 +7,13 @@
  * each in turn, interleaved and repeated, so noise from elsewhere on the machine hits all alike.
  *   1. maximum throughput: closed-loop sweep over the in-flight counts, best of every run;
  *   2. latency: open-loop at half of Postern's maximum, the same rate for all three, the run
- *      with the lower p99 of ROUNDS.
+ *      with the lower p99 of ROUNDS;
+ *   3. CPU per request during those latency runs, for the two Node servers (user + system time
+ *      of the process from /proc, all its threads): a steadier figure than the maximum, which
+ *      also moves with the load generator sharing the cores.
  * Targets: Postern ≥ 85% of node:http's throughput; Postern's p99 < 5 ms at that rate.
  */
+import { readFileSync } from 'node:fs';
 import { hashPassword } from '../src/passwords/index.js';
 import { startNginx } from '../test/harness/nginx.js';
 import { baseDirectory, dur, fmt, hasAuthCache, nginxAuthRequest, startBenchPostern, startHttpBaseline, type BenchOptions, type BenchResult } from './lib.js';
@@ -23,6 +27,14 @@ const PASS = 'correct horse battery staple';
 interface Target {
   name: string;
   port: number;
+  /** The Node servers' process, for their CPU time; nginx's is not measured (master and worker). */
+  pid?: number;
+}
+
+/** CPU time (user + system, every thread) the process has used, in µs; Linux's 100 ticks a second. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 export async function benchAuthHttp(o: BenchOptions): Promise<BenchResult> {
@@ -56,9 +68,9 @@ export async function benchAuthHttp(o: BenchOptions): Promise<BenchResult> {
     // The same bytes for all three (the secret header is ignored by the two ceilings).
     const request = nginxAuthRequest(USER, PASS, postern.config.auth.secret_header, postern.secret).toString('base64');
     const targets: Target[] = [
-      { name: 'node:http', port: baseline.port },
+      { name: 'node:http', port: baseline.port, pid: baseline.pid },
       { name: 'nginx static', port: nginx.staticAuthPort as number },
-      { name: 'Postern', port: postern.port },
+      { name: 'Postern', port: postern.port, pid: postern.pid },
     ];
     const load = (t: Target, shape: { concurrency?: number; rate?: number }, seconds: number): Promise<LoadResult> =>
       runLoad({ kind: 'http', port: t.port, requests: [request], expect: 'Auth-Status: OK', durationMs: dur(o, seconds), warmupMs: dur(o, 0.3), ...shape });
@@ -86,9 +98,20 @@ export async function benchAuthHttp(o: BenchOptions): Promise<BenchResult> {
     // Latency at half of Postern's maximum, the same arrival rate for every target.
     const rate = Math.max(1, Math.round(pst.rate / 2));
     const latency: Record<string, LoadResult[]> = {};
+    const cpu: Record<string, { micros: number; requests: number }> = {};
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of targets) (latency[t.name] ??= []).push(await load(t, { rate }, 4));
+      for (const t of targets) {
+        const before = t.pid === undefined ? 0 : cpuMicros(t.pid);
+        const r = await load(t, { rate }, 4);
+        (latency[t.name] ??= []).push(r);
+        if (t.pid === undefined) continue;
+        const c = (cpu[t.name] ??= { micros: 0, requests: 0 });
+        c.micros += cpuMicros(t.pid) - before;
+        // Every request the run started cost CPU, the warm-up's (on the same schedule) too.
+        c.requests += r.ok + r.errors + Math.round((rate * dur(o, 0.3)) / 1000);
+      }
     }
+    const perRequest = (name: string): number => (cpu[name] ? cpu[name].micros / cpu[name].requests : NaN);
     const lat = (name: string): LoadResult =>
       (latency[name] ?? []).reduce((a, b) => (b.p99 < a.p99 ? b : a));
     const pl = lat('Postern');
@@ -105,7 +128,7 @@ export async function benchAuthHttp(o: BenchOptions): Promise<BenchResult> {
       name: 'auth-http',
       title: 'auth_http, cached plain logins, one connection per request',
       notes,
-      data: { sweep, best: { node, nginx: ngx, postern: pst }, latencyRate: rate, latency, rounds: ROUNDS, concurrency: CONCURRENCY, cached, decisions: seen },
+      data: { sweep, best: { node, nginx: ngx, postern: pst }, latencyRate: rate, latency, cpu, rounds: ROUNDS, concurrency: CONCURRENCY, cached, decisions: seen },
       rows: [
         { metric: 'node:http fixed reply, max', value: node.rate, unit: 'req/s', versus: conc(node) },
         { metric: 'nginx static reply, max', value: ngx.rate, unit: 'req/s', versus: conc(ngx) },
@@ -116,6 +139,8 @@ export async function benchAuthHttp(o: BenchOptions): Promise<BenchResult> {
           return { metric: `${t.name} p50 / p99 at ${fmt(rate)}/s`, value: l.p99, unit: 'ms p99', versus: `p50 ${fmt(l.p50, 2)} ms, ${fmt(l.rate)}/s done` };
         }),
         { metric: `Postern p99 at half its max (${fmt(rate)}/s)`, value: pl.p99, unit: 'ms', target: '< 5 ms', pass: pl.p99 < 5 },
+        { metric: 'node:http CPU per request', value: perRequest('node:http'), unit: 'µs' },
+        { metric: 'Postern CPU per request', value: perRequest('Postern'), unit: 'µs', versus: `node:http ${fmt(perRequest('node:http'))} µs`, ratio: perRequest('Postern') / perRequest('node:http') },
       ],
     };
   } finally {
